@@ -1,0 +1,138 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { verifyAuditChain } from '../audit/audit-log.js';
+import { ConfigSchema } from '../config/config.schema.js';
+import { packageRoot } from '../config/package-paths.js';
+import { isTerminal } from '../domain/incident.js';
+import { startResponder } from '../main.js';
+import { createPool } from '../store/database.js';
+import type { IncidentRecord } from '../store/incident-store.js';
+
+export const DEMO_APPROVER = 'demo-auto-approver (responder demo; not a person)';
+
+function startDemoService(directory: string): { pidfile: string; command: string; pid(): number } {
+  const pidfile = join(directory, 'demo-service.pid');
+  const command = join(directory, 'start-demo-service.sh');
+  // The "service" the demo restarts: a harmless idle process with a pidfile.
+  writeFileSync(command, `#!/bin/sh\nnohup "${process.execPath}" -e "setInterval(() => {}, 1 << 30)" >/dev/null 2>&1 &\necho $! > "${pidfile}"\n`);
+  chmodSync(command, 0o755);
+  spawnSync(command, { stdio: 'ignore' });
+  return { pidfile, command, pid: () => Number(readFileSync(pidfile, 'utf8').trim()) };
+}
+
+async function waitForState(url: string, id: string, done: (state: string) => boolean, timeoutMs: number): Promise<IncidentRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const record = (await (await fetch(`${url}/api/v1/incidents/${id}`)).json()) as IncidentRecord;
+    if (done(record.state) || Date.now() > deadline) return record;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function printStory(record: IncidentRecord, print: (line: string) => void): void {
+  print(`\nIncident ${record.id}: ${record.alertName} on ${record.instance ?? '?'} — final state ${record.state.toUpperCase()}`);
+  if (record.stateReason) print(`  ${record.stateReason}`);
+  print('\nStory (audit trail):');
+  for (const event of record.audit) {
+    const data = event.data as Record<string, unknown>;
+    const what =
+      event.kind === 'incident.state'
+        ? `${String(data.from)} → ${String(data.to)}${data.reason ? ` (${String(data.reason)})` : ''}`
+        : event.kind === 'policy.decision'
+          ? `policy: ${JSON.stringify(data.decision)}`
+          : event.kind.startsWith('run.')
+            ? `${event.kind} ${String(data.kind ?? '')} ${String(data.state ?? '')}`.trim()
+            : event.kind;
+    print(`  #${event.seq} ${event.at}  ${event.actor.padEnd(24)} ${what}`);
+  }
+  for (const run of record.runs) {
+    print(`\n${run.kind} of ${run.actionId} → ${run.state} (exit ${run.exitCode ?? '-'})`);
+    const recap = (run.output ?? '').split('\n').filter((l) => l.startsWith('PLAY RECAP') || /ok=\d+/.test(l));
+    for (const line of recap) print(`  ${line.trim()}`);
+  }
+}
+
+/** Runs the whole loop offline on the embedded default and prints what happened. Returns the exit code. */
+export async function runDemo(options: { dataDir: string; print?: (line: string) => void }): Promise<number> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const root = packageRoot();
+  const scratch = mkdtempSync(join(tmpdir(), 'responder-demo-'));
+  const service = startDemoService(scratch);
+  const token = randomBytes(16).toString('hex');
+  const config = ConfigSchema.parse({
+    dataDir: options.dataDir,
+    server: { port: 0 },
+    intake: { key: 'demo' },
+    auth: { tokens: [{ name: DEMO_APPROVER, token }] },
+    routes: [{ name: 'demo', matchers: ['agentic="true"'], mode: 'approve' }],
+    execution: { catalogDir: join(root, 'examples/demo/remediations'), inventory: join(root, 'examples/demo/remediations/inventory.ini'), timeoutSeconds: 120 },
+    policy: { policyDir: join(root, 'policies') },
+    log: { level: 'warn' },
+  });
+  print('Starting Responder on the embedded default (embedded PostgreSQL, local OPA, no LLM)…');
+  const running = await startResponder(config, { log: pino({ level: 'warn' }) });
+  try {
+    const pidBefore = service.pid();
+    const firing = {
+      version: '4',
+      groupKey: '{}:{alertname="DemoServiceWedged"}',
+      status: 'firing',
+      receiver: 'responder',
+      groupLabels: { alertname: 'DemoServiceWedged' },
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager.demo:9093',
+      truncatedAlerts: 0,
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'DemoServiceWedged', severity: 'warning', service: 'demo-service', host: 'localhost', instance: 'localhost:9999', agentic: 'true' },
+          annotations: {
+            summary: 'demo-service stopped answering health checks',
+            remediation: 'restart-process',
+            pidfile: service.pidfile,
+            start_command: service.command,
+          },
+          startsAt: new Date().toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: 'http://prometheus.demo:9090/graph?g0.expr=demo_service_up+%3D%3D+0',
+          fingerprint: `demo${randomBytes(6).toString('hex')}`,
+        },
+      ],
+    };
+    print(`Sending a sample Alertmanager alert to ${running.url}/hooks/alertmanager/…`);
+    const accepted = await fetch(`${running.url}/hooks/alertmanager/demo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(firing) });
+    const { incidents } = (await accepted.json()) as { incidents: { id: string }[] };
+    const id = incidents[0]!.id;
+    print(`  ${accepted.status} Accepted: incident ${id}`);
+    const waiting = await waitForState(running.url, id, (s) => s === 'awaiting_approval' || isTerminal(s as never), 120_000);
+    print(`  dry-run done, policy says: ${JSON.stringify((waiting.decision as { deny?: unknown; approvals_required?: unknown }) ?? {})}`);
+    if (waiting.state === 'awaiting_approval') {
+      print(`Approving as "${DEMO_APPROVER}"…`);
+      await fetch(`${running.url}/api/v1/incidents/${id}/resume`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ approved: true, reason: 'automatic approval by `responder demo`' }),
+      });
+    }
+    const final = await waitForState(running.url, id, (s) => isTerminal(s as never), 180_000);
+    printStory(final, print);
+    print(`\nDemo service pid before ${pidBefore}, after ${service.pid()}${pidBefore !== service.pid() ? ' — restarted by the real ansible-playbook' : ''}.`);
+    const pool = createPool(running.databaseUrl, 1);
+    const chain = await verifyAuditChain(pool).finally(() => pool.end());
+    print(chain.ok ? `Audit chain verified: ${chain.events} events, head ${chain.head.slice(0, 16)}…` : `Audit chain BROKEN: ${chain.problem}`);
+    return final.state === 'resolved' && chain.ok ? 0 : 1;
+  } finally {
+    await running.stop();
+    try {
+      process.kill(service.pid());
+    } catch {
+      // Already gone.
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

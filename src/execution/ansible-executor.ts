@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutionPlan, ExecutionResult, Executor } from './executor.js';
+
+export interface AnsibleExecutorOptions {
+  binary: string;
+  inventory: string;
+  timeoutSeconds: number;
+  /** Cap on stored output; the tail is what explains a failure. */
+  maxOutputBytes?: number;
+  env?: Record<string, string>;
+}
+
+const GRACE_MS = 5000;
+
+function keepTail(chunks: Buffer[], limit: number): string {
+  const all = Buffer.concat(chunks);
+  if (all.length <= limit) return all.toString('utf8');
+  return `[… ${all.length - limit} bytes cut …]\n` + all.subarray(all.length - limit).toString('utf8');
+}
+
+export function createAnsibleExecutor(options: AnsibleExecutorOptions): Executor {
+  const maxOutput = options.maxOutputBytes ?? 64 * 1024;
+
+  async function invoke(plan: ExecutionPlan, check: boolean): Promise<ExecutionResult> {
+    const started = Date.now();
+    // Inputs travel as a JSON extra-vars file: model or alert text never becomes part of a command line.
+    const directory = await mkdtemp(join(tmpdir(), 'responder-run-'));
+    const varsFile = join(directory, 'extra-vars.json');
+    await writeFile(varsFile, JSON.stringify(plan.inputs), { mode: 0o600 });
+    const args = ['-i', options.inventory, plan.entry.playbookPath, '--extra-vars', `@${varsFile}`];
+    if (check) args.push('--check', '--diff');
+    const output: Buffer[] = [];
+    try {
+      return await new Promise<ExecutionResult>((resolve) => {
+        const child = spawn(options.binary, args, {
+          // Own process group, so a timeout kills the playbook and everything it started.
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ANSIBLE_RETRY_FILES_ENABLED: '0', ...options.env },
+        });
+        let timedOut = false;
+        const killGroup = (signal: NodeJS.Signals) => {
+          try {
+            if (child.pid) process.kill(-child.pid, signal);
+          } catch {
+            // Already gone.
+          }
+        };
+        const timer = setTimeout(() => {
+          timedOut = true;
+          killGroup('SIGTERM');
+          setTimeout(() => killGroup('SIGKILL'), GRACE_MS).unref();
+        }, options.timeoutSeconds * 1000);
+        child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+        child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+        child.on('error', (error) => {
+          clearTimeout(timer);
+          resolve({ outcome: 'failed', exitCode: null, output: `could not start ${options.binary}: ${error.message}`, durationMs: Date.now() - started });
+        });
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          const text = keepTail(output, maxOutput);
+          const durationMs = Date.now() - started;
+          if (timedOut) resolve({ outcome: 'timed_out', exitCode: null, output: `${text}\n[killed after ${options.timeoutSeconds}s timeout]`, durationMs });
+          else if (code === 0) resolve({ outcome: 'succeeded', exitCode: 0, output: text, durationMs });
+          else resolve({ outcome: 'failed', exitCode: code, output: text, durationMs });
+        });
+      });
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  }
+
+  return {
+    name: 'ansible',
+    dryRun: (plan) => invoke(plan, true),
+    run: (plan) => invoke(plan, false),
+  };
+}

@@ -1,0 +1,39 @@
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { ResponderError } from '../domain/errors.js';
+import { incidentRoutes, type IncidentRouteDeps } from './incident-routes.js';
+import { intakeRoutes, type IntakeRouteDeps } from './intake-routes.js';
+import type { Metrics } from './metrics.js';
+import { problem } from './problem.js';
+
+export interface AppDeps {
+  intake: IntakeRouteDeps;
+  incidents: IncidentRouteDeps;
+  metrics: Metrics;
+  ready(): Promise<Record<string, { ok: boolean; detail?: string }>>;
+  log: Logger;
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const checks = await deps.ready();
+    const ok = Object.values(checks).every((check) => check.ok);
+    return c.json({ status: ok ? 'ready' : 'not ready', checks }, ok ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }));
+  app.route('/', intakeRoutes(deps.intake));
+  app.route('/', incidentRoutes(deps.incidents));
+  app.notFound((c) => problem(c, { status: 404, code: 'not-found', title: 'Not found', detail: `${c.req.method} ${c.req.path}` }));
+  app.onError((error, c) => {
+    if (error instanceof ResponderError) {
+      deps.log.error({ err: error, code: error.code }, 'request failed');
+      return problem(c, { status: 503, code: error.code, title: 'Request could not be completed', detail: error.message });
+    }
+    deps.log.error({ err: error }, 'unexpected error');
+    // Nothing was committed: intake commits in one transaction, so the sender should retry.
+    return problem(c, { status: 500, code: 'internal', title: 'Internal error; nothing was stored, retry the request' });
+  });
+  return app;
+}

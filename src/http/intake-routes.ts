@@ -1,0 +1,96 @@
+import { Hono } from 'hono';
+import type { Config } from '../config/config.schema.js';
+import { safeEqualStrings, verifyGrafanaSignature } from '../ingest/grafana-signature.js';
+import { acceptNotification, parseWebhook, SOURCES, type IntakeDeps, type Source } from '../ingest/intake.js';
+import type { Metrics } from './metrics.js';
+import { problem } from './problem.js';
+
+export interface IntakeRouteDeps extends IntakeDeps {
+  intake: Config['intake'] & { key: string };
+  bodyLimitBytes: number;
+  metrics: Metrics;
+}
+
+type BodyRead = { ok: true; bytes: Buffer } | { ok: false; tooLarge: true };
+
+/** Reads at most `limit` bytes; stops reading (and refuses) as soon as the body passes it. */
+async function readLimited(request: Request, limit: number): Promise<BodyRead> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) return { ok: false, tooLarge: true };
+  if (!request.body) return { ok: true, bytes: Buffer.alloc(0) };
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return { ok: false, tooLarge: true };
+    }
+    chunks.push(value);
+  }
+  return { ok: true, bytes: Buffer.concat(chunks) };
+}
+
+function isJson(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  return mediaType === 'application/json' || (mediaType.startsWith('application/') && mediaType.endsWith('+json'));
+}
+
+export function intakeRoutes(deps: IntakeRouteDeps): Hono {
+  const app = new Hono();
+  app.post('/hooks/:source/:key', async (c) => {
+    const source = c.req.param('source');
+    if (!SOURCES.includes(source as Source)) {
+      return problem(c, { status: 404, code: 'unknown-source', title: 'Unknown alert source', detail: `use one of: ${SOURCES.join(', ')}` });
+    }
+    const count = (outcome: string) => deps.metrics.webhookRequests.inc({ source, outcome });
+    if (!safeEqualStrings(c.req.param('key'), deps.intake.key)) {
+      count('unauthorized');
+      return problem(c, { status: 401, code: 'bad-key', title: 'Unknown intake key', detail: 'the key in the webhook URL does not match intake.key' });
+    }
+    if (!isJson(c.req.header('content-type'))) {
+      count('unsupported_media_type');
+      return problem(c, { status: 415, code: 'unsupported-media-type', title: 'Body must be JSON', detail: `content-type was ${c.req.header('content-type') ?? 'missing'}; send application/json` });
+    }
+    const body = await readLimited(c.req.raw, deps.bodyLimitBytes);
+    if (!body.ok) {
+      count('too_large');
+      return problem(c, { status: 413, code: 'body-too-large', title: 'Body too large', detail: `the limit is ${deps.bodyLimitBytes} bytes (server.bodyLimitBytes)` });
+    }
+    const grafana = deps.intake.grafana;
+    if (source === 'grafana' && grafana.hmacSecret) {
+      const verdict = verifyGrafanaSignature({
+        rawBody: body.bytes,
+        signatureHeader: c.req.header(grafana.signatureHeader),
+        timestampHeader: grafana.timestampHeader ? c.req.header(grafana.timestampHeader) : undefined,
+        useTimestamp: Boolean(grafana.timestampHeader),
+        secret: grafana.hmacSecret,
+        maxSkewSeconds: grafana.maxSkewSeconds,
+      });
+      if (!verdict.ok) {
+        count('unauthorized');
+        return problem(c, { status: 401, code: 'bad-signature', title: 'Signature check failed', detail: verdict.reason });
+      }
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body.bytes.toString('utf8'));
+    } catch (error) {
+      count('bad_request');
+      return problem(c, { status: 400, code: 'malformed-json', title: 'Body is not valid JSON', detail: (error as Error).message });
+    }
+    const parsed = parseWebhook(source as Source, json);
+    if (!parsed.ok) {
+      count('bad_request');
+      return problem(c, { status: 400, code: 'invalid-payload', title: `Not a ${source} webhook payload this server accepts`, errors: parsed.errors });
+    }
+    const results = await acceptNotification(deps, parsed.notification);
+    count('accepted');
+    return c.json({ incidents: results.map(({ id, fingerprint, state }) => ({ id, fingerprint, state })) }, 202);
+  });
+  return app;
+}

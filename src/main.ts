@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config/config.schema.js';
+import { resolveShippedPath, resolveTool } from './config/package-paths.js';
+import { createAnsibleExecutor } from './execution/ansible-executor.js';
+import { createApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
+import { startLocalOpaServer, type LocalOpaServer } from './policy/local-opa-server.js';
+import { createOpaRestGate } from './policy/opa-rest-gate.js';
+import { loadCatalog } from './remediation/catalog.js';
+import { createPool } from './store/database.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded-postgres.js';
+import { createIncidentStore, type Incident, type IncidentStore } from './store/incident-store.js';
+import { migrate } from './store/migrations.js';
+import { createPrometheusClient } from './verification/prometheus-client.js';
+import { APPROVAL_TOPIC, workflowIdFor, type ApprovalMessage } from './workflow/approval-message.js';
+import { send, startDurableRuntime, startWorkflow, stopDurableRuntime } from './workflow/durable-runtime.js';
+import { respondToIncident } from './workflow/respond-to-incident.js';
+import { setWorkflowDeps } from './workflow/workflow-deps.js';
+
+export interface RunningResponder {
+  url: string;
+  port: number;
+  intakeKey: string;
+  store: IncidentStore;
+  databaseUrl: string;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+const SWEEP_INTERVAL_MS = 30_000;
+
+/** The intake key from config, or one generated once into dataDir so a fresh install is never open. */
+function resolveIntakeKey(config: Config, log: Logger): string {
+  if (config.intake.key) return config.intake.key;
+  const file = join(resolve(config.dataDir), 'intake.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  log.warn({ file }, 'no intake.key configured; generated one');
+  return key;
+}
+
+async function escalateByWebhook(config: Config, incident: Incident, log: Logger): Promise<Record<string, unknown>> {
+  const link = config.server.publicUrl ? `${config.server.publicUrl.replace(/\/+$/, '')}/incidents/${incident.id}` : null;
+  const message = `Approval for ${incident.alertName} on ${incident.instance ?? 'unknown instance'} expired after ${config.approval.timeoutMinutes} min without a decision`;
+  log.warn({ incident: incident.id, link }, message);
+  const url = config.approval.escalationWebhookUrl;
+  if (!url) return { message, delivered: false, reason: 'no approval.escalationWebhookUrl configured; logged only' };
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'approval-expired', incidentId: incident.id, alert: incident.alertName, instance: incident.instance, link, message }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    return { message, delivered: response.ok, status: response.status };
+  } catch (error) {
+    return { message, delivered: false, reason: (error as Error).message };
+  }
+}
+
+export async function startResponder(config: Config, options: { log?: Logger } = {}): Promise<RunningResponder> {
+  const log = options.log ?? pino({ level: config.log.level });
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log.error({ err: error }, 'shutdown step failed'));
+  };
+  try {
+    mkdirSync(resolve(config.dataDir), { recursive: true });
+    let databaseUrl = config.database.url;
+    if (!databaseUrl) {
+      const embedded: EmbeddedDatabase = await startEmbeddedDatabase({
+        dataDir: config.dataDir,
+        port: config.database.embeddedPort,
+        log: (line) => log.debug({ component: 'postgres' }, line),
+      });
+      stops.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+      log.info({ pid: embedded.pid, port: config.database.embeddedPort }, 'embedded PostgreSQL started');
+    }
+    const pool = createPool(databaseUrl);
+    stops.push(() => pool.end());
+    await migrate(pool);
+    const store = createIncidentStore(pool);
+    const catalog = loadCatalog(resolveShippedPath(config.execution.catalogDir));
+    const intakeKey = resolveIntakeKey(config, log);
+
+    let policyUrl = config.policy.url;
+    if (!policyUrl) {
+      const opa: LocalOpaServer = await startLocalOpaServer({ binary: resolveTool(config.policy.opaBinary), policyDir: resolveShippedPath(config.policy.policyDir) });
+      stops.push(() => opa.stop());
+      policyUrl = opa.url;
+      log.info({ url: policyUrl, policyDir: config.policy.policyDir }, 'local OPA server started');
+    }
+    const policyGate = createOpaRestGate({ url: policyUrl, decisionPath: config.policy.decisionPath, timeoutMs: config.policy.timeoutMs });
+    const prometheus = config.prometheus.url ? createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }) : null;
+    const metrics = createMetrics(() => store.countByState());
+
+    setWorkflowDeps({
+      store,
+      catalog,
+      policyGate,
+      executor: createAnsibleExecutor({
+        binary: config.execution.ansiblePlaybookBinary,
+        inventory: config.execution.inventory.includes(',') ? config.execution.inventory : resolveShippedPath(config.execution.inventory),
+        timeoutSeconds: config.execution.timeoutSeconds,
+      }),
+      prometheus,
+      routes: config.routes,
+      settings: {
+        approvalTimeoutSeconds: config.approval.timeoutMinutes * 60,
+        policyRetrySeconds: config.policy.retrySeconds,
+        verificationTimeoutSeconds: config.verification.timeoutSeconds,
+        verificationIntervalSeconds: config.verification.intervalSeconds,
+      },
+      escalate: (incident) => escalateByWebhook(config, incident, log),
+      timed: (stage, work) => metrics.timed(stage, work),
+      log,
+    });
+    await startDurableRuntime({ databaseUrl, logLevel: config.log.level === 'debug' || config.log.level === 'trace' ? 'info' : 'warn' });
+    stops.push(() => stopDurableRuntime());
+
+    const startIncident = (id: string) => startWorkflow(respondToIncident, workflowIdFor(id), id);
+    const sendApproval = (id: string, message: ApprovalMessage) => send(workflowIdFor(id), message, APPROVAL_TOPIC);
+    // Starts workflows that a crash between commit and start left behind; starting is idempotent.
+    const sweep = async () => {
+      for (const id of await store.listAwaitingWorkflow()) {
+        await startIncident(id).catch((error: unknown) => log.error({ err: error, incident: id }, 'could not start incident workflow'));
+      }
+    };
+    await sweep();
+    const sweeper = setInterval(() => void sweep().catch((error: unknown) => log.error({ err: error }, 'workflow sweep failed')), SWEEP_INTERVAL_MS);
+    sweeper.unref();
+    stops.push(async () => clearInterval(sweeper));
+
+    const app = createApp({
+      intake: {
+        store,
+        routes: config.routes,
+        intake: { ...config.intake, key: intakeKey },
+        bodyLimitBytes: config.server.bodyLimitBytes,
+        metrics,
+        startWorkflow: startIncident,
+        notifyClosed: (id) => sendApproval(id, { kind: 'closed' }),
+        onWorkflowStartError: (id, error) => log.error({ err: error, incident: id }, 'workflow start failed; the sweep will retry'),
+      },
+      incidents: { store, catalog, tokens: config.auth.tokens, sendApproval },
+      metrics,
+      log,
+      async ready() {
+        const database = await pool.query('SELECT 1').then(
+          () => ({ ok: true }),
+          (error: Error) => ({ ok: false, detail: error.message }),
+        );
+        const policy = (await policyGate.ready()) ? { ok: true } : { ok: false, detail: `OPA at ${policyUrl} is not answering` };
+        return { database, policy };
+      },
+    });
+    const server = await new Promise<ServerType>((done) => {
+      const started = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => done(started));
+    });
+    stops.push(
+      () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          // Keep-alive sockets from webhook senders would otherwise hold shutdown open.
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        }),
+    );
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.server.port;
+    const url = `http://${config.server.host}:${port}`;
+    log.info({ url, grafanaWebhook: `${url}/hooks/grafana/<intake key>`, alertmanagerWebhook: `${url}/hooks/alertmanager/<intake key>` }, 'Responder is listening');
+    return { url, port, intakeKey, store, databaseUrl, log, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,85 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { ResponderError } from '../domain/errors.js';
+import { RiskSchema } from '../domain/proposal.js';
+
+/** Where a runbook input comes from: `labels.<name>`, `annotations.<name>`, or a literal `value:<text>`. */
+const InputSourceSchema = z.string().regex(/^(labels\.|annotations\.|value:)/, 'expected labels.<name>, annotations.<name> or value:<text>');
+
+export const CatalogEntrySchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]*$/),
+    title: z.string(),
+    description: z.string().default(''),
+    /** The verb policy reasons about: restart, scale, rollback, clear-disk, block-host, read. */
+    type: z.string(),
+    risk: RiskSchema,
+    readOnly: z.boolean().default(false),
+    destructive: z.boolean().default(false),
+    targetType: z.enum(['service', 'vm', 'host', 'deployment', 'config', 'network']),
+    /** The input naming what is acted on; policy's rate limit and critical-service rules key on it. */
+    targetInput: z.string(),
+    executor: z.literal('ansible'),
+    playbook: z.string(),
+    inputs: z.record(z.unknown()),
+    runbook: z.object({ inputs: z.record(InputSourceSchema) }).default({ inputs: {} }),
+  })
+  .strict();
+export type CatalogEntry = z.infer<typeof CatalogEntrySchema> & { playbookPath: string };
+
+export interface Catalog {
+  entries: ReadonlyMap<string, CatalogEntry>;
+  get(id: string): CatalogEntry | undefined;
+  /** Validates inputs against the entry's JSON Schema; returns readable errors, empty when valid. */
+  validateInputs(id: string, inputs: Record<string, unknown>): string[];
+}
+
+export function loadCatalog(directory: string): Catalog {
+  const root = resolve(directory);
+  if (!existsSync(root)) throw new ResponderError('catalog_missing', `remediation catalog directory ${root} does not exist`);
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const entries = new Map<string, CatalogEntry>();
+  const validators = new Map<string, ValidateFunction>();
+  const problems: string[] = [];
+  for (const file of readdirSync(root).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
+    let raw: unknown;
+    try {
+      raw = parse(readFileSync(join(root, file), 'utf8'));
+    } catch (error) {
+      problems.push(`${file}: ${(error as Error).message}`);
+      continue;
+    }
+    // Playbooks live beside the entries; only files describing an action have an `id`.
+    if (typeof raw !== 'object' || raw === null || !('id' in raw)) continue;
+    const parsed = CatalogEntrySchema.safeParse(raw);
+    if (!parsed.success) {
+      problems.push(...parsed.error.issues.map((i) => `${file}: ${i.path.join('.')}: ${i.message}`));
+      continue;
+    }
+    const playbookPath = join(root, parsed.data.playbook);
+    if (!existsSync(playbookPath)) problems.push(`${file}: playbook ${parsed.data.playbook} not found`);
+    if (!(parsed.data.targetInput in ((parsed.data.inputs.properties as Record<string, unknown> | undefined) ?? {}))) {
+      problems.push(`${file}: targetInput ${parsed.data.targetInput} is not one of the input properties`);
+    }
+    try {
+      validators.set(parsed.data.id, ajv.compile(parsed.data.inputs));
+    } catch (error) {
+      problems.push(`${file}: inputs is not a valid JSON Schema: ${(error as Error).message}`);
+    }
+    entries.set(parsed.data.id, { ...parsed.data, playbookPath });
+  }
+  if (problems.length > 0) throw new ResponderError('catalog_invalid', `remediation catalog ${root} has problems:\n  - ${problems.join('\n  - ')}`);
+  return {
+    entries,
+    get: (id) => entries.get(id),
+    validateInputs(id, inputs) {
+      const validate = validators.get(id);
+      if (!validate) return [`unknown remediation "${id}"; the catalog has: ${[...entries.keys()].join(', ')}`];
+      if (validate(inputs)) return [];
+      return (validate.errors ?? []).map((e) => `${e.instancePath || '(inputs)'} ${e.message ?? 'is invalid'}`);
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { DBOS } from '@dbos-inc/dbos-sdk';
+
+/**
+ * Changing this strands nothing only if the step sequence of respond-to-incident is compatible.
+ * DBOS recovers a workflow only in a process of the same application version; pinning it
+ * (instead of DBOS's default hash of the code) lets ordinary releases pick up waiting incidents.
+ */
+export const WORKFLOW_VERSION = 'respond-to-incident/1';
+
+export interface DurableRuntimeOptions {
+  databaseUrl: string;
+  /** Stable per replica so the recovery of a dead replica's workflows can be attributed. */
+  executorId?: string;
+  logLevel?: string;
+}
+
+export async function startDurableRuntime(options: DurableRuntimeOptions): Promise<void> {
+  DBOS.setConfig({
+    name: 'responder',
+    systemDatabaseUrl: options.databaseUrl,
+    applicationVersion: WORKFLOW_VERSION,
+    executorID: options.executorId,
+    logLevel: options.logLevel ?? 'warn',
+  });
+  await DBOS.launch();
+}
+
+export async function stopDurableRuntime(): Promise<void> {
+  await DBOS.shutdown();
+}
+
+/** Runs `work` as a named, checkpointed step: on recovery a finished step returns its recorded result. */
+export function step<T>(name: string, work: () => Promise<T>, options: { retries?: number } = {}): Promise<T> {
+  return DBOS.runStep(work, {
+    name,
+    ...(options.retries ? { retriesAllowed: true, maxAttempts: options.retries, intervalSeconds: 1, backoffRate: 2 } : {}),
+  });
+}
+
+export function durableSleep(ms: number): Promise<void> {
+  return DBOS.sleep(ms);
+}
+
+export function receive<T>(topic: string, deadlineEpochMs: number): Promise<T | null> {
+  return DBOS.recv<T>(topic, { deadlineEpochMS: deadlineEpochMs });
+}
+
+export function send<T>(workflowId: string, message: T, topic: string, idempotencyKey?: string): Promise<void> {
+  return DBOS.send(workflowId, message, topic, idempotencyKey);
+}
+
+export function registerWorkflow<Args extends unknown[], Return>(name: string, workflow: (...args: Args) => Promise<Return>) {
+  return DBOS.registerWorkflow(workflow, { name });
+}
+
+export async function startWorkflow<Args extends unknown[], Return>(
+  workflow: (...args: Args) => Promise<Return>,
+  workflowId: string,
+  ...args: Args
+): Promise<void> {
+  await DBOS.startWorkflow(workflow, { workflowID: workflowId })(...args);
+}
+
+export async function waitForWorkflow(workflowId: string, timeoutSeconds: number): Promise<unknown> {
+  return DBOS.getResult(workflowId, { timeoutSeconds });
+}
