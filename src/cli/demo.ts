@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -11,18 +10,9 @@ import { isTerminal } from '../domain/incident.js';
 import { startResponder } from '../main.js';
 import { createPool } from '../store/database.js';
 import type { IncidentRecord } from '../store/incident-store.js';
+import { startPidfileService } from '../testing/pidfile-service.js';
 
 export const DEMO_APPROVER = 'demo-auto-approver (responder demo; not a person)';
-
-function startDemoService(directory: string): { pidfile: string; command: string; pid(): number } {
-  const pidfile = join(directory, 'demo-service.pid');
-  const command = join(directory, 'start-demo-service.sh');
-  // The "service" the demo restarts: a harmless idle process with a pidfile.
-  writeFileSync(command, `#!/bin/sh\nnohup "${process.execPath}" -e "setInterval(() => {}, 1 << 30)" >/dev/null 2>&1 &\necho $! > "${pidfile}"\n`);
-  chmodSync(command, 0o755);
-  spawnSync(command, { stdio: 'ignore' });
-  return { pidfile, command, pid: () => Number(readFileSync(pidfile, 'utf8').trim()) };
-}
 
 async function waitForState(url: string, id: string, done: (state: string) => boolean, timeoutMs: number): Promise<IncidentRecord> {
   const deadline = Date.now() + timeoutMs;
@@ -61,7 +51,7 @@ export async function runDemo(options: { dataDir: string; print?: (line: string)
   const print = options.print ?? ((line: string) => console.log(line));
   const root = packageRoot();
   const scratch = mkdtempSync(join(tmpdir(), 'responder-demo-'));
-  const service = startDemoService(scratch);
+  const service = startPidfileService(scratch);
   const token = randomBytes(16).toString('hex');
   const config = ConfigSchema.parse({
     dataDir: options.dataDir,
@@ -128,11 +118,7 @@ export async function runDemo(options: { dataDir: string; print?: (line: string)
     return final.state === 'resolved' && chain.ok ? 0 : 1;
   } finally {
     await running.stop();
-    try {
-      process.kill(service.pid());
-    } catch {
-      // Already gone.
-    }
+    service.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
 }

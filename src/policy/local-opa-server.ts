@@ -27,7 +27,7 @@ async function freePort(): Promise<number> {
 export async function startLocalOpaServer(options: { binary: string; policyDir: string; startTimeoutMs?: number }): Promise<LocalOpaServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const args = ['run', '--server', '--addr', `127.0.0.1:${port}`, '--log-level', 'error', '--disable-telemetry', resolve(options.policyDir)];
+  const args = ['run', '--server', '--addr', `127.0.0.1:${port}`, '--log-level', 'error', '--skip-version-check', resolve(options.policyDir)];
   const child = spawn(options.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-8000)));

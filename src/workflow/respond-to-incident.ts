@@ -181,7 +181,8 @@ async function respondToIncidentWorkflow(incidentId: string): Promise<IncidentSt
     }
     const required = Math.max(1, decision.approvals_required);
     const approvedEnough = round > 1 && approvedBy.length >= required;
-    if (approvedEnough || (round === 1 && decision.auto_execute && !decision.require_approval && mode === 'auto')) {
+    // Policy sees the mode and decides when no human is needed (auto mode, or read-only actions).
+    if (approvedEnough || (round === 1 && decision.auto_execute && !decision.require_approval)) {
       // A modified proposal that policy still allows runs on the approvals already given for exactly these inputs.
       await transition(d, incidentId, `auto-approve-${round}`, { from: ['proposed'], to: 'approved', actor: round > 1 ? approvedBy.join(',') : 'policy', reason: round > 1 ? 'approved with modifications' : 'policy allows automatic execution' });
       break;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs what Responder runs with (ansible-playbook, OPA) and, with --test, the real servers the
+# integration tests run against (Prometheus, Alertmanager). CI starts from a fresh machine, so
+# anything installed by hand on a developer box must also be installable from here.
+#   bash scripts/install-deps.sh          # runtime only
+#   bash scripts/install-deps.sh --test   # runtime + test servers
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OPA_VERSION="1.22.3"
+TOOLS_BIN="$REPO_ROOT/.tools/bin"
+OPA_BIN="$TOOLS_BIN/opa"
+
+log() { printf '[install-deps] %s\n' "$*"; }
+
+BINARIES=(ansible-playbook)
+if [ "${1:-}" = "--test" ]; then
+  BINARIES+=(prometheus prometheus-alertmanager)
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+  else
+    log "not root and no sudo: apt packages can only be checked, not installed"
+  fi
+fi
+
+# binary name -> Debian package that ships it
+declare -A APT_FOR=(
+  [prometheus]=prometheus
+  [prometheus-alertmanager]=prometheus-alertmanager
+  [ansible-playbook]=ansible-core
+)
+
+missing=()
+for bin in "${BINARIES[@]}"; do
+  if command -v "$bin" >/dev/null 2>&1; then
+    log "ok: $bin ($(command -v "$bin"))"
+  else
+    missing+=("${APT_FOR[$bin]}")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then
+    log "missing packages: ${missing[*]} (cannot install without root)"
+    exit 1
+  fi
+  log "installing: ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  # Without recommends: prometheus would pull node-exporter and ansible-core the full `ansible`
+  # collection bundle, neither of which the tests use, and they double the install time.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+opa_version() {
+  "$OPA_BIN" version 2>/dev/null | awk -F': ' '/^Version:/ {print $2; exit}'
+}
+
+current_opa=""
+if [ -x "$OPA_BIN" ]; then
+  current_opa="$(opa_version || true)"
+fi
+if [ "$current_opa" = "$OPA_VERSION" ]; then
+  log "ok: opa $OPA_VERSION ($OPA_BIN)"
+else
+  if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+    PATH="/usr/local/go/bin:$PATH"
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    log "go is required to build opa $OPA_VERSION but is not on PATH"
+    exit 1
+  fi
+  log "building opa $OPA_VERSION into $TOOLS_BIN (was: ${current_opa:-absent}); this takes a few minutes"
+  mkdir -p "$TOOLS_BIN"
+  # go install refuses to overwrite a file it did not build itself (e.g. a wrapper script).
+  rm -f "$OPA_BIN"
+  GOBIN="$TOOLS_BIN" go install "github.com/open-policy-agent/opa@v$OPA_VERSION"
+  current_opa="$(opa_version || true)"
+  if [ "$current_opa" != "$OPA_VERSION" ]; then
+    log "opa build finished but reports version '${current_opa}', expected $OPA_VERSION"
+    exit 1
+  fi
+  log "ok: opa $OPA_VERSION ($OPA_BIN)"
+fi

@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { verifyAuditChain } from '../../src/audit/audit-log.js';
+import { startPidfileService, type PidfileService } from '../../src/testing/pidfile-service.js';
+import { startAlertmanager } from '../support/alertmanager-server.js';
+import { startControlledExporter } from '../support/controlled-exporter.js';
+import { startPrometheus } from '../support/prometheus-server.js';
+import { freePort } from '../support/free-port.js';
+import { startTestResponder, type TestResponder } from '../support/responder-harness.js';
+
+type Stoppable = { stop(): Promise<void> | void };
+
+let responder: TestResponder;
+let service: PidfileService;
+let scratch: string;
+const running: Stoppable[] = [];
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'responder-e2e-'));
+  service = startPidfileService(scratch);
+  const exporter = await startControlledExporter();
+  running.push(exporter);
+  // The exporter reports the service down while the "wedged" process still owns the pidfile.
+  const wedgedPid = service.pid();
+  const report = () => exporter.set('demo_service_up', service.pid() === wedgedPid ? 0 : 1, { service: 'demo-service' });
+  report();
+  const watcher = setInterval(report, 250);
+  running.push({ stop: () => clearInterval(watcher) });
+
+  // Alertmanager needs Responder's URL and Responder needs Prometheus': fix Responder's port first.
+  const responderPort = await freePort();
+  const alertmanager = await startAlertmanager({ webhookUrl: `http://127.0.0.1:${responderPort}/hooks/alertmanager/test-intake-key` });
+  running.push(alertmanager);
+  const rules = `
+groups:
+  - name: demo
+    rules:
+      - alert: DemoServiceDown
+        expr: demo_service_up == 0
+        labels:
+          severity: warning
+          agentic: "true"
+          service: demo-service
+          host: localhost
+        annotations:
+          summary: demo-service is down
+          remediation: restart-process
+          pidfile: ${service.pidfile}
+          start_command: ${service.command}
+`;
+  const prometheus = await startPrometheus({ scrapeTargets: [`127.0.0.1:${exporter.port}`], rules, alertmanagerUrl: alertmanager.url });
+  running.push(prometheus);
+  responder = await startTestResponder({
+    server: { port: responderPort },
+    routes: [{ name: 'agentic', matchers: ['agentic="true"'], mode: 'approve' }],
+    prometheus: { url: prometheus.url },
+    verification: { timeoutSeconds: 60, intervalSeconds: 1 },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  for (const part of running.reverse()) await part.stop();
+  await responder?.cleanup();
+  service?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+it('a real alert travels Prometheus → Alertmanager → Responder → approval → ansible-playbook → verification', async () => {
+  const pidBefore = service.pid();
+  let incidentId: string | undefined;
+  const deadline = Date.now() + 60_000;
+  while (!incidentId && Date.now() < deadline) {
+    const list = (await (await fetch(`${responder.url}/api/v1/incidents`)).json()) as { incidents: { id: string; alertName: string }[] };
+    incidentId = list.incidents.find((i) => i.alertName === 'DemoServiceDown')?.id;
+    if (!incidentId) await new Promise((r) => setTimeout(r, 500));
+  }
+  expect(incidentId, 'Alertmanager delivered the alert and Responder opened an incident').toBeDefined();
+
+  const waiting = await responder.waitFor(incidentId!, (r) => r.state === 'awaiting_approval' || r.state === 'denied' || r.state === 'diagnosed');
+  expect(waiting.state).toBe('awaiting_approval');
+  expect(waiting.expression).toBe('demo_service_up == 0');
+  expect(waiting.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'prometheus.instant' })]));
+  expect(waiting.runs.map((r) => [r.kind, r.state])).toEqual([['dry-run', 'succeeded']]);
+  expect(service.pid(), 'the dry-run changed nothing').toBe(pidBefore);
+
+  const approval = await responder.approve(incidentId!);
+  expect(approval.status).toBe(202);
+
+  const done = await responder.waitFor(incidentId!, (r) => ['resolved', 'failed'].includes(r.state), 90_000);
+  expect(done.state, done.stateReason ?? '').toBe('resolved');
+  expect(done.verification).toMatchObject({ outcome: 'cleared' });
+  expect(service.pid()).not.toBe(pidBefore);
+  expect(service.isAlive()).toBe(true);
+  expect(done.runs.map((r) => [r.kind, r.state])).toEqual([
+    ['dry-run', 'succeeded'],
+    ['execute', 'succeeded'],
+  ]);
+  expect(done.approvals).toEqual([expect.objectContaining({ approver: 'alice', approved: true, channel: 'api' })]);
+  const transitions = done.audit.filter((e) => e.kind === 'incident.state').map((e) => (e.data as { to: string }).to);
+  expect(transitions).toEqual(['investigating', 'proposed', 'awaiting_approval', 'approved', 'executing', 'verifying', 'resolved']);
+
+  const pool = new pg.Pool({ connectionString: responder.databaseUrl });
+  try {
+    expect(await verifyAuditChain(pool)).toMatchObject({ ok: true });
+  } finally {
+    await pool.end();
+  }
+});

@@ -1,0 +1,165 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertmanagerPayload, grafanaPayload, signGrafana, uniqueFingerprint } from '../support/alert-payloads.js';
+import { startTestResponder, type TestResponder } from '../support/responder-harness.js';
+
+const HMAC_SECRET = 'grafana-shared-secret';
+const TS_HEADER = 'X-Grafana-Alerting-Timestamp';
+
+let responder: TestResponder;
+let db: pg.Client;
+
+async function storedCounts(): Promise<{ incidents: number; notifications: number }> {
+  const result = await db.query<{ incidents: number; notifications: number }>(
+    'SELECT (SELECT count(*)::int FROM incidents) AS incidents, (SELECT count(*)::int FROM alert_notifications) AS notifications',
+  );
+  return result.rows[0]!;
+}
+
+function signedGrafanaHeaders(body: string, timestamp = String(Math.floor(Date.now() / 1000))): Record<string, string> {
+  return { 'X-Grafana-Alerting-Signature': signGrafana(body, HMAC_SECRET, timestamp), [TS_HEADER]: timestamp };
+}
+
+beforeAll(async () => {
+  responder = await startTestResponder({
+    intake: { key: 'test-intake-key', grafana: { hmacSecret: HMAC_SECRET, timestampHeader: TS_HEADER } },
+    server: { port: 0, bodyLimitBytes: 64 * 1024 },
+    routes: [{ name: 'agentic', matchers: ['agentic="true"'], mode: 'diagnose-only' }],
+  });
+  db = new pg.Client({ connectionString: responder.databaseUrl });
+  await db.connect();
+});
+
+afterAll(async () => {
+  await db?.end();
+  await responder?.cleanup();
+});
+
+describe('bad input: the sender gets a problem+json answer and nothing is stored', () => {
+  const goodAlert = () => alertmanagerPayload([{ labels: { alertname: 'Bad', agentic: 'true' } }]);
+  const cases: { name: string; status: number; code: string; send: () => Promise<Response> }[] = [
+    { name: 'malformed JSON', status: 400, code: 'malformed-json', send: () => responder.post('/hooks/alertmanager/test-intake-key', '{"version": "4", "alerts": [') },
+    { name: 'wrong version', status: 400, code: 'invalid-payload', send: () => responder.post('/hooks/alertmanager/test-intake-key', { ...goodAlert(), version: '3' }) },
+    {
+      name: 'missing required fields',
+      status: 400,
+      code: 'invalid-payload',
+      send: () => {
+        const { alerts: _alerts, ...rest } = goodAlert();
+        return responder.post('/hooks/alertmanager/test-intake-key', rest);
+      },
+    },
+    { name: 'wrong key', status: 401, code: 'bad-key', send: () => responder.post('/hooks/alertmanager/not-the-key', goodAlert()) },
+    {
+      name: 'bad HMAC',
+      status: 401,
+      code: 'bad-signature',
+      send: () => {
+        const body = JSON.stringify(grafanaPayload([{ labels: { alertname: 'Bad' } }]));
+        const ts = String(Math.floor(Date.now() / 1000));
+        return responder.post('/hooks/grafana/test-intake-key', body, { 'X-Grafana-Alerting-Signature': signGrafana(body, 'wrong-secret', ts), [TS_HEADER]: ts });
+      },
+    },
+    {
+      name: 'stale timestamp',
+      status: 401,
+      code: 'bad-signature',
+      send: () => {
+        const body = JSON.stringify(grafanaPayload([{ labels: { alertname: 'Bad' } }]));
+        return responder.post('/hooks/grafana/test-intake-key', body, signedGrafanaHeaders(body, String(Math.floor(Date.now() / 1000) - 3600)));
+      },
+    },
+    {
+      name: 'oversize body',
+      status: 413,
+      code: 'body-too-large',
+      send: () => responder.post('/hooks/alertmanager/test-intake-key', { ...goodAlert(), padding: 'x'.repeat(70 * 1024) }),
+    },
+    {
+      name: 'wrong content type',
+      status: 415,
+      code: 'unsupported-media-type',
+      send: () => responder.post('/hooks/alertmanager/test-intake-key', JSON.stringify(goodAlert()), { 'content-type': 'text/plain' }),
+    },
+  ];
+
+  for (const testCase of cases) {
+    it(`${testCase.name} → ${testCase.status}`, async () => {
+      const before = await storedCounts();
+      const response = await testCase.send();
+      expect(response.status).toBe(testCase.status);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      const body = (await response.json()) as { code: string; title: string; status: number };
+      expect(body.code).toBe(testCase.code);
+      expect(body.status).toBe(testCase.status);
+      expect(body.title.length).toBeGreaterThan(0);
+      expect(await storedCounts()).toEqual(before);
+    });
+  }
+
+  it('says which fields are wrong', async () => {
+    const payload = alertmanagerPayload([{ labels: { alertname: 'Bad' } }]);
+    const response = await responder.post('/hooks/alertmanager/test-intake-key', { ...payload, alerts: [{ ...payload.alerts[0], labels: undefined }] });
+    const body = (await response.json()) as { errors: { path: string; message: string }[] };
+    expect(body.errors.map((e) => e.path)).toContain('alerts.0.labels');
+  });
+});
+
+describe('good input', () => {
+  it('stores an Alertmanager alert and answers 202 only with the committed incident', async () => {
+    const fingerprint = uniqueFingerprint();
+    const response = await responder.post('/hooks/alertmanager/test-intake-key', alertmanagerPayload([{ labels: { alertname: 'DiskFull', agentic: 'true', instance: 'db1:9100' }, fingerprint }]));
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as { incidents: { id: string; fingerprint: string; state: string }[] };
+    expect(body.incidents).toHaveLength(1);
+    expect(body.incidents[0]!.fingerprint).toBe(fingerprint);
+    const row = await db.query('SELECT alert_name, instance FROM incidents WHERE id = $1', [body.incidents[0]!.id]);
+    expect(row.rows[0]).toEqual({ alert_name: 'DiskFull', instance: 'db1:9100' });
+  });
+
+  it('double delivery of one notification makes one incident', async () => {
+    const payload = alertmanagerPayload([{ labels: { alertname: 'Twice', agentic: 'true' } }]);
+    const [first, second] = await Promise.all([
+      responder.post('/hooks/alertmanager/test-intake-key', payload),
+      responder.post('/hooks/alertmanager/test-intake-key', payload),
+    ]);
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    const a = ((await first.json()) as { incidents: { id: string }[] }).incidents[0]!.id;
+    const b = ((await second.json()) as { incidents: { id: string }[] }).incidents[0]!.id;
+    expect(a).toBe(b);
+    const record = await responder.record(a);
+    expect(record.alerts).toHaveLength(1);
+    expect(record.alerts[0]!.deliveries).toBe(2);
+  });
+
+  it('accepts a signed Grafana payload with values and keeps them', async () => {
+    const body = JSON.stringify(grafanaPayload([{ labels: { alertname: 'HighCpu', agentic: 'true' } }]));
+    const response = await responder.post('/hooks/grafana/test-intake-key', body, signedGrafanaHeaders(body));
+    expect(response.status).toBe(202);
+    const { incidents } = (await response.json()) as { incidents: { id: string }[] };
+    const record = await responder.record(incidents[0]!.id);
+    expect(record.alerts[0]!.alert.values).toEqual({ A: 97.5, C: 1 });
+    expect(record.source).toBe('grafana');
+  });
+
+  it('stores and shows an alert no route matches, without acting on it', async () => {
+    const response = await responder.post('/hooks/alertmanager/test-intake-key', alertmanagerPayload([{ labels: { alertname: 'JustFyi' } }]));
+    const { incidents } = (await response.json()) as { incidents: { id: string }[] };
+    await new Promise((r) => setTimeout(r, 1000));
+    const record = await responder.record(incidents[0]!.id);
+    expect(record.state).toBe('received');
+    expect(record.route).toBeNull();
+    expect(record.stateReason).toMatch(/no route matched/);
+    const list = (await (await fetch(`${responder.url}/api/v1/incidents?state=received`)).json()) as { incidents: { id: string }[] };
+    expect(list.incidents.map((i) => i.id)).toContain(record.id);
+  });
+
+  it('a diagnose-only route records a diagnosis and never executes', async () => {
+    const response = await responder.post('/hooks/alertmanager/test-intake-key', alertmanagerPayload([{ labels: { alertname: 'Diag', agentic: 'true' } }]));
+    const { incidents } = (await response.json()) as { incidents: { id: string }[] };
+    const record = await responder.waitFor(incidents[0]!.id, (r) => r.state === 'diagnosed');
+    expect(record.runs).toHaveLength(0);
+    expect(record.audit.map((e) => e.kind)).toContain('incident.opened');
+  });
+});
