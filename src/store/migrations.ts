@@ -62,7 +62,8 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
       CREATE INDEX approvals_incident ON approvals (incident_id, id);
 
       CREATE TABLE remediation_runs (
-        id uuid PRIMARY KEY,
+        -- "<incident>:<kind>:<round>": deterministic, so a replayed step claims the same run.
+        id text PRIMARY KEY,
         incident_id uuid NOT NULL REFERENCES incidents (id),
         kind text NOT NULL,
         action_id text NOT NULL,

@@ -224,4 +224,23 @@ async function respondToIncidentWorkflow(incidentId: string): Promise<IncidentSt
   return executeAndVerify(d, incident, d.catalog.get(finalProposal.action.id)!, finalProposal);
 }
 
-export const respondToIncident = registerWorkflow('respond-to-incident', respondToIncidentWorkflow);
+const OPEN_STATES: IncidentState[] = ['received', 'investigating', 'proposed', 'awaiting_approval', 'approved', 'executing', 'verifying'];
+
+/** An unexpected error must not leave the incident looking busy forever: it fails, visibly, for a human. */
+async function respondOrFail(incidentId: string): Promise<IncidentState> {
+  try {
+    return await respondToIncidentWorkflow(incidentId);
+  } catch (error) {
+    const d = workflowDeps();
+    d.log.error({ err: error, incident: incidentId }, 'incident workflow failed');
+    await transition(d, incidentId, 'record-workflow-error', {
+      from: OPEN_STATES,
+      to: 'failed',
+      actor: RESPONDER,
+      reason: `internal error, nothing further will run on its own: ${(error as Error).message}`,
+    });
+    return 'failed';
+  }
+}
+
+export const respondToIncident = registerWorkflow('respond-to-incident', respondOrFail);
