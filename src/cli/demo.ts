@@ -34,8 +34,10 @@ function printStory(record: IncidentRecord, print: (line: string) => void): void
         ? `${String(data.from)} → ${String(data.to)}${data.reason ? ` (${String(data.reason)})` : ''}`
         : event.kind === 'policy.decision'
           ? `policy: ${JSON.stringify(data.decision)}`
-          : event.kind.startsWith('run.')
-            ? `${event.kind} ${String(data.kind ?? '')} ${String(data.state ?? '')}`.trim()
+          : event.kind === 'run.claimed'
+            ? `${String(data.kind)} of ${String(data.action)} claimed`
+            : event.kind === 'run.finished'
+              ? `run finished: ${String(data.state)} (exit ${String(data.exitCode ?? '-')})`
             : event.kind;
     print(`  #${event.seq} ${event.at}  ${event.actor.padEnd(24)} ${what}`);
   }
@@ -100,7 +102,8 @@ export async function runDemo(options: { dataDir: string; print?: (line: string)
     const id = incidents[0]!.id;
     print(`  ${accepted.status} Accepted: incident ${id}`);
     const waiting = await waitForState(running.url, id, (s) => s === 'awaiting_approval' || isTerminal(s as never), 120_000);
-    print(`  dry-run done, policy says: ${JSON.stringify((waiting.decision as { deny?: unknown; approvals_required?: unknown }) ?? {})}`);
+    const decision = (waiting.decision ?? {}) as { allow?: boolean; deny?: string[]; approvals_required?: number };
+    print(`  dry-run: ${(waiting.dryRun as { outcome?: string } | null)?.outcome ?? 'not run'}; policy: ${decision.allow ? `allowed, ${decision.approvals_required} approval(s) required` : `denied (${(decision.deny ?? []).join('; ')})`}`);
     if (waiting.state === 'awaiting_approval') {
       print(`Approving as "${DEMO_APPROVER}"…`);
       await fetch(`${running.url}/api/v1/incidents/${id}/resume`, {
