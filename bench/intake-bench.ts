@@ -31,6 +31,29 @@ function memoryKb(pid: number): { rss: number; pss: number } {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function childPids(parent: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]) === parent) pids.push(Number(entry));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return pids;
+}
+
 /** PostgreSQL is a postmaster plus one process per backend; its footprint is their sum (PSS counts shared buffers once). */
 function postgresMemoryKb(postmasterPid: number): { rss: number; pss: number } {
   const pids = [postmasterPid];
@@ -111,7 +134,7 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(dataDir, 'responder.yaml'), stringify(config));
   const log = openSync(join(dataDir, 'service.log'), 'a');
-  const service = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'serve', '--config', join(dataDir, 'responder.yaml')], { stdio: ['ignore', log, log] });
+  const service = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), join(root, 'dist/src/cli/main.js'), 'serve', '--config', join(dataDir, 'responder.yaml')], { stdio: ['ignore', log, log] });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitReady(url);
@@ -130,6 +153,8 @@ async function main(): Promise<void> {
       if (s.rss > peakService.rss) peakService = s;
       if (p.rss > peakPostgres.rss) peakPostgres = p;
     }, 200);
+    const serviceCpuBefore = cpuSeconds(service.pid!);
+    const backendsCpuBefore = childPids(postmasterPid).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     let failures = 0;
     const webhook = await runConcurrent(ALERTS, CONCURRENCY, async (i) => {
       const response = await fetch(`${url}/hooks/alertmanager/bench`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertBody(i, 'run') });
@@ -137,6 +162,8 @@ async function main(): Promise<void> {
       if (response.status !== 202) failures++;
     });
     clearInterval(sampler);
+    const serviceCpu = cpuSeconds(service.pid!) - serviceCpuBefore;
+    const backendsCpu = childPids(postmasterPid).reduce((sum, pid) => sum + cpuSeconds(pid), 0) - backendsCpuBefore;
 
     const databaseUrl = `postgres://responder:responder-embedded@127.0.0.1:${config.database.embeddedPort}/responder`;
     const pool = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY });
@@ -154,6 +181,7 @@ async function main(): Promise<void> {
     console.log('| path | alerts/s | p50 ms | p99 ms |\n|---|---|---|---|');
     console.log(row('POST /hooks/alertmanager (validate, group, audit, commit)', webhook));
     console.log(row('bare INSERT, same database', bare));
+    console.log(`\nCPU per accepted alert: service ${((serviceCpu * 1000) / ALERTS).toFixed(2)} ms, PostgreSQL backends ${((backendsCpu * 1000) / ALERTS).toFixed(2)} ms (2 cores shared with the load generator)`);
     console.log(`\n| memory | idle RSS MB | load peak RSS MB | idle PSS MB |\n|---|---|---|---|`);
     console.log(`| service (node) | ${mb(idle.service.rss)} | ${mb(peakService.rss)} | ${mb(idle.service.pss)} |`);
     console.log(`| PostgreSQL (all processes) | ${mb(idle.postgres.rss)} | ${mb(peakPostgres.rss)} | ${mb(idle.postgres.pss)} |`);

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
+import { startAuditSealer } from './audit/audit-log.js';
 import type { Config } from './config/config.schema.js';
 import { resolveShippedPath, resolveTool } from './config/package-paths.js';
 import { createAnsibleExecutor } from './execution/ansible-executor.js';
@@ -82,9 +83,11 @@ export async function startResponder(config: Config, options: { log?: Logger } =
       databaseUrl = embedded.url;
       log.info({ pid: embedded.pid, port: config.database.embeddedPort }, 'embedded PostgreSQL started');
     }
-    const pool = createPool(databaseUrl);
+    const pool = createPool(databaseUrl, 20);
     stops.push(() => pool.end());
     await migrate(pool);
+    const sealer = startAuditSealer(pool, { onError: (error) => log.error({ err: error }, 'sealing audit events failed; will retry') });
+    stops.push(() => sealer.stop());
     const store = createIncidentStore(pool);
     const catalog = loadCatalog(resolveShippedPath(config.execution.catalogDir));
     const intakeKey = resolveIntakeKey(config, log);

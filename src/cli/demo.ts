@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { verifyAuditChain } from '../audit/audit-log.js';
+import { sealAllAuditEvents, verifyAuditChain } from '../audit/audit-log.js';
 import { ConfigSchema } from '../config/config.schema.js';
 import { packageRoot } from '../config/package-paths.js';
 import { isTerminal } from '../domain/incident.js';
@@ -39,7 +39,7 @@ function printStory(record: IncidentRecord, print: (line: string) => void): void
             : event.kind === 'run.finished'
               ? `run finished: ${String(data.state)} (exit ${String(data.exitCode ?? '-')})`
             : event.kind;
-    print(`  #${event.seq} ${event.at}  ${event.actor.padEnd(24)} ${what}`);
+    print(`  #${event.seq ?? '(unsealed)'} ${event.at}  ${event.actor.padEnd(24)} ${what}`);
   }
   for (const run of record.runs) {
     print(`\n${run.kind} of ${run.actionId} → ${run.state} (exit ${run.exitCode ?? '-'})`);
@@ -49,14 +49,16 @@ function printStory(record: IncidentRecord, print: (line: string) => void): void
 }
 
 /** Runs the whole loop offline on the embedded default and prints what happened. Returns the exit code. */
-export async function runDemo(options: { dataDir: string; print?: (line: string) => void }): Promise<number> {
+export async function runDemo(options: { dataDir?: string; print?: (line: string) => void }): Promise<number> {
   const print = options.print ?? ((line: string) => console.log(line));
   const root = packageRoot();
   const scratch = mkdtempSync(join(tmpdir(), 'responder-demo-'));
+  // The embedded PostgreSQL runs as the postgres user when the demo runs as root: it must reach its directory.
+  chmodSync(scratch, 0o755);
   const service = startPidfileService(scratch);
   const token = randomBytes(16).toString('hex');
   const config = ConfigSchema.parse({
-    dataDir: options.dataDir,
+    dataDir: options.dataDir ?? join(scratch, 'data'),
     server: { port: 0 },
     intake: { key: 'demo' },
     auth: { tokens: [{ name: DEMO_APPROVER, token }] },
@@ -112,10 +114,12 @@ export async function runDemo(options: { dataDir: string; print?: (line: string)
         body: JSON.stringify({ approved: true, reason: 'automatic approval by `responder demo`' }),
       });
     }
-    const final = await waitForState(running.url, id, (s) => isTerminal(s as never), 180_000);
+    await waitForState(running.url, id, (s) => isTerminal(s as never), 180_000);
+    const pool = createPool(running.databaseUrl, 1);
+    await sealAllAuditEvents(pool);
+    const final = await waitForState(running.url, id, () => true, 0);
     printStory(final, print);
     print(`\nDemo service pid before ${pidBefore}, after ${service.pid()}${pidBefore !== service.pid() ? ' — restarted by the real ansible-playbook' : ''}.`);
-    const pool = createPool(running.databaseUrl, 1);
     const chain = await verifyAuditChain(pool).finally(() => pool.end());
     print(chain.ok ? `Audit chain verified: ${chain.events} events, head ${chain.head.slice(0, 16)}…` : `Audit chain BROKEN: ${chain.problem}`);
     return final.state === 'resolved' && chain.ok ? 0 : 1;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { verifyAuditChain } from '../audit/audit-log.js';
+import { sealAllAuditEvents, verifyAuditChain } from '../audit/audit-log.js';
 import { checkConfig, loadConfig } from '../config/load-config.js';
 import { ConfigError } from '../domain/errors.js';
 import { startResponder } from '../main.js';
@@ -36,8 +36,8 @@ program
 program
   .command('demo')
   .description('offline, no LLM: send a sample alert through the whole loop on the embedded default and print the story')
-  .option('--data-dir <dir>', 'where the demo keeps its embedded database', './data-demo')
-  .action(async (options: { dataDir: string }) => {
+  .option('--data-dir <dir>', 'keep the demo database here (default: a temporary directory, removed afterwards)')
+  .action(async (options: { dataDir?: string }) => {
     process.exitCode = await runDemo({ dataDir: options.dataDir });
   });
 
@@ -65,6 +65,9 @@ auditCommand
     const embedded = config.database.url ? null : await startEmbeddedDatabase({ dataDir: config.dataDir, port: config.database.embeddedPort });
     const pool = createPool(config.database.url ?? embedded!.url, 2);
     try {
+      // Events written but not yet sealed (the service stopped first) are sealed now, then checked.
+      const sealed = await sealAllAuditEvents(pool);
+      if (sealed > 0) console.log(`sealed ${sealed} event(s) that were written but not yet on the chain`);
       const result = await verifyAuditChain(pool);
       if (result.ok) {
         console.log(`audit chain OK: ${result.events} events, head ${result.head}`);

@@ -78,21 +78,32 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
       CREATE INDEX remediation_runs_incident ON remediation_runs (incident_id, started_at);
       CREATE INDEX remediation_runs_target ON remediation_runs (target, started_at) WHERE kind = 'execute';
 
+      -- Events are written without their chain fields, inside the transaction of the change they
+      -- record; the chain sealer then gives them a position (seq) and hash in batches. Holding one
+      -- global lock through every commit instead would serialise all writes behind one fsync each.
       CREATE TABLE audit_events (
-        seq bigint PRIMARY KEY,
+        id bigserial PRIMARY KEY,
         incident_id uuid,
         at timestamptz NOT NULL,
         actor text NOT NULL,
         kind text NOT NULL,
         data jsonb NOT NULL,
-        prev_hash text NOT NULL,
-        hash text NOT NULL
+        seq bigint UNIQUE,
+        prev_hash text,
+        hash text
       );
-      CREATE INDEX audit_events_incident ON audit_events (incident_id, seq);
+      CREATE INDEX audit_events_incident ON audit_events (incident_id, id);
+      CREATE INDEX audit_events_unsealed ON audit_events (id) WHERE seq IS NULL;
 
-      -- The audit log is append-only for everyone, the service included.
+      -- Append-only for everyone, the service included: the one permitted update is sealing an
+      -- unsealed event, once, without touching what it says.
       CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+           AND NEW.id = OLD.id AND NEW.incident_id IS NOT DISTINCT FROM OLD.incident_id AND NEW.at = OLD.at
+           AND NEW.actor = OLD.actor AND NEW.kind = OLD.kind AND NEW.data = OLD.data THEN
+          RETURN NEW;
+        END IF;
         RAISE EXCEPTION 'audit_events is append-only';
       END $$;
       CREATE TRIGGER audit_events_no_update BEFORE UPDATE OR DELETE ON audit_events
