@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { sealAllAuditEvents, verifyAuditChain } from '../../src/audit/audit-log.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertmanagerPayload, grafanaPayload, signGrafana, uniqueFingerprint } from '../support/alert-payloads.js';
 import { startTestResponder, type TestResponder } from '../support/responder-harness.js';
@@ -141,6 +142,23 @@ describe('good input', () => {
     const record = await responder.record(incidents[0]!.id);
     expect(record.alerts[0]!.alert.values).toEqual({ A: 97.5, C: 1 });
     expect(record.source).toBe('grafana');
+  });
+
+  it('many concurrent deliveries all land, each audited once, on one unbroken chain', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => responder.post('/hooks/alertmanager/test-intake-key', alertmanagerPayload([{ labels: { alertname: `Storm${i}` } }]))),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(40).fill(202));
+    const pool = new pg.Pool({ connectionString: responder.databaseUrl, max: 2 });
+    try {
+      await sealAllAuditEvents(pool);
+      const opened = await db.query(`SELECT count(*)::int AS n FROM audit_events e JOIN incidents i ON i.id = e.incident_id WHERE i.alert_name LIKE 'Storm%' AND e.kind = 'incident.opened'`);
+      expect(opened.rows[0].n).toBe(40);
+      const chain = await verifyAuditChain(pool);
+      expect(chain).toMatchObject({ ok: true, unsealed: 0 });
+    } finally {
+      await pool.end();
+    }
   });
 
   it('stores and shows an alert no route matches, without acting on it', async () => {

@@ -1,0 +1,102 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createAnsibleExecutor } from '../../src/execution/ansible-executor.js';
+import { loadCatalog, type Catalog } from '../../src/remediation/catalog.js';
+
+let dir: string;
+let catalog: Catalog;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'responder-ansible-'));
+  writeFileSync(join(dir, 'inventory.ini'), 'localhost ansible_connection=local ansible_python_interpreter=auto_silent\n');
+  writeFileSync(
+    join(dir, 'write-note.yaml'),
+    `id: write-note
+title: Write a note
+type: restart
+risk: low
+targetType: service
+targetInput: service
+executor: ansible
+playbook: write-note.yml
+inputs:
+  type: object
+  properties:
+    service: { type: string }
+    path: { type: string }
+    text: { type: string }
+    seconds: { type: integer }
+`,
+  );
+  writeFileSync(
+    join(dir, 'write-note.yml'),
+    `- hosts: localhost
+  gather_facts: false
+  tasks:
+    - ansible.builtin.copy:
+        dest: "{{ path }}"
+        content: "{{ text }}"
+    - ansible.builtin.command:
+        argv: [sleep, "{{ seconds | default(0) }}"]
+`,
+  );
+  catalog = loadCatalog(dir);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const executor = (timeoutSeconds = 60) => createAnsibleExecutor({ binary: 'ansible-playbook', inventory: join(dir, 'inventory.ini'), timeoutSeconds });
+
+it('passes inputs as data: shell metacharacters from an alert or a model end up verbatim, never executed', async () => {
+  const path = join(dir, 'note.txt');
+  const canary = join(dir, 'pwned');
+  const text = `$(touch ${canary}); \`touch ${canary}\` && touch ${canary} | "quoted" 'single'`;
+  const result = await executor().run({ entry: catalog.get('write-note')!, inputs: { service: 'x', path, text }, runId: 'r1' });
+  expect(result.outcome, result.output).toBe('succeeded');
+  expect(readFileSync(path, 'utf8')).toBe(text);
+  expect(existsSync(canary)).toBe(false);
+});
+
+it('dry-run uses --check --diff: it reports the change and makes none', async () => {
+  const path = join(dir, 'dry.txt');
+  const result = await executor().dryRun({ entry: catalog.get('write-note')!, inputs: { service: 'x', path, text: 'hello' }, runId: 'r2' });
+  expect(result.outcome, result.output).toBe('succeeded');
+  expect(result.output).toMatch(/\+hello/);
+  expect(existsSync(path)).toBe(false);
+});
+
+it('a playbook that overruns its timeout is killed with everything it started', async () => {
+  const started = Date.now();
+  const result = await executor(3).run({ entry: catalog.get('write-note')!, inputs: { service: 'x', path: join(dir, 't.txt'), text: 't', seconds: 120 }, runId: 'r3' });
+  expect(result.outcome).toBe('timed_out');
+  expect(result.output).toMatch(/killed after 3s timeout/);
+  expect(Date.now() - started).toBeLessThan(30_000);
+  await new Promise((r) => setTimeout(r, 500));
+  const sleepers = readdirProcs().filter((cmd) => cmd.includes('sleep\u0000120'));
+  expect(sleepers).toEqual([]);
+});
+
+it('a missing ansible-playbook binary is a failed result that says so', async () => {
+  const result = await createAnsibleExecutor({ binary: '/nonexistent/ansible-playbook', inventory: 'localhost,', timeoutSeconds: 5 }).run({
+    entry: catalog.get('write-note')!,
+    inputs: {},
+    runId: 'r4',
+  });
+  expect(result.outcome).toBe('failed');
+  expect(result.output).toMatch(/could not start \/nonexistent\/ansible-playbook: .*ENOENT/);
+});
+
+function readdirProcs(): string[] {
+  const commands: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      commands.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8'));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return commands;
+}
