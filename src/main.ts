@@ -5,12 +5,11 @@ import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { startAuditSealer } from './audit/audit-log.js';
 import type { Config } from './config/config.schema.js';
-import { resolveShippedPath, resolveTool } from './config/package-paths.js';
+import { resolveShippedPath } from './config/package-paths.js';
 import { createAnsibleExecutor } from './execution/ansible-executor.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
-import { startLocalOpaServer, type LocalOpaServer } from './policy/local-opa-server.js';
-import { createOpaRestGate } from './policy/opa-rest-gate.js';
+import { createConfiguredPolicyGate } from './policy/create-policy-gate.js';
 import { loadCatalog } from './remediation/catalog.js';
 import { createPool } from './store/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded-postgres.js';
@@ -92,14 +91,10 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     const catalog = loadCatalog(resolveShippedPath(config.execution.catalogDir));
     const intakeKey = resolveIntakeKey(config, log);
 
-    let policyUrl = config.policy.url;
-    if (!policyUrl) {
-      const opa: LocalOpaServer = await startLocalOpaServer({ binary: resolveTool(config.policy.opaBinary), policyDir: resolveShippedPath(config.policy.policyDir) });
-      stops.push(() => opa.stop());
-      policyUrl = opa.url;
-      log.info({ url: policyUrl, policyDir: config.policy.policyDir }, 'local OPA server started');
-    }
-    const policyGate = createOpaRestGate({ url: policyUrl, decisionPath: config.policy.decisionPath, timeoutMs: config.policy.timeoutMs });
+    const policy = await createConfiguredPolicyGate(config, log);
+    stops.push(() => policy.stop());
+    const policyGate = policy.gate;
+    log.info({ policy: policy.describe }, 'policy gate ready');
     const prometheus = config.prometheus.url ? createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }) : null;
     const metrics = createMetrics(() => store.countByState());
 
@@ -159,8 +154,8 @@ export async function startResponder(config: Config, options: { log?: Logger } =
           () => ({ ok: true }),
           (error: Error) => ({ ok: false, detail: error.message }),
         );
-        const policy = (await policyGate.ready()) ? { ok: true } : { ok: false, detail: `OPA at ${policyUrl} is not answering` };
-        return { database, policy };
+        const policyCheck = (await policyGate.ready()) ? { ok: true } : { ok: false, detail: `${policy.describe} is not answering` };
+        return { database, policy: policyCheck };
       },
     });
     const server = await new Promise<ServerType>((done) => {

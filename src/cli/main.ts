@@ -1,14 +1,22 @@
 #!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import pino from 'pino';
 import { sealAllAuditEvents, verifyAuditChain } from '../audit/audit-log.js';
 import { checkConfig, loadConfig } from '../config/load-config.js';
+import { resolveShippedPath, resolveTool } from '../config/package-paths.js';
+import { POLICY_INPUT_VERSION, PolicyInputSchema } from '../domain/decision.js';
 import { ConfigError } from '../domain/errors.js';
 import { startResponder } from '../main.js';
+import { buildPolicyBundle } from '../policy/build-policy-bundle.js';
+import { createConfiguredPolicyGate, effectiveEvaluator } from '../policy/create-policy-gate.js';
 import { createPool } from '../store/database.js';
 import { startEmbeddedDatabase } from '../store/embedded-postgres.js';
 import { runDemo } from './demo.js';
 
 const program = new Command();
+let keepRunning = false;
 program
   .name('responder')
   .description('Self-hosted agentic incident responder: alert in, approved and verified fix out, every step audited.')
@@ -20,8 +28,9 @@ function configFile(): string | undefined {
 
 program
   .command('serve')
-  .description('start the service: webhooks, API, workflows (embedded PostgreSQL and a local OPA unless configured otherwise)')
+  .description('start the service: webhooks, API, workflows (embedded PostgreSQL and in-process policy unless configured otherwise)')
   .action(async () => {
+    keepRunning = true;
     const config = loadConfig({ file: configFile() });
     const running = await startResponder(config);
     const shutdown = async (signal: string) => {
@@ -53,7 +62,54 @@ configCommand
       return;
     }
     const routes = result.config.routes.map((r) => `${r.name} (${r.mode})`).join(', ') || 'none: alerts are stored, not acted on';
-    console.log(`config OK\n  database: ${result.config.database.url ? 'external' : `embedded under ${result.config.dataDir}`}\n  policy: ${result.config.policy.url ?? `local OPA over ${result.config.policy.policyDir}`}\n  routes: ${routes}`);
+    console.log(`config OK\n  database: ${result.config.database.url ? 'external' : `embedded under ${result.config.dataDir}`}\n  policy: ${effectiveEvaluator(result.config.policy) === 'wasm' ? `in-process wasm (${result.config.policy.bundleFile})` : (result.config.policy.url ?? `local OPA over ${result.config.policy.policyDir}`)}\n  routes: ${routes}`);
+  });
+
+const policyCommand = program.command('policy').description('policy tools (OPA)');
+policyCommand
+  .command('build')
+  .description('compile policy.policyDir to the wasm bundle at policy.bundleFile with `opa build -t wasm`')
+  .option('--out <file>', 'write the bundle here instead of policy.bundleFile')
+  .action(async (options: { out?: string }) => {
+    const config = loadConfig({ file: configFile() });
+    const outFile = options.out ?? resolveShippedPath(config.policy.bundleFile);
+    const built = await buildPolicyBundle({ opaBinary: resolveTool(config.policy.opaBinary), policyDir: resolveShippedPath(config.policy.policyDir), outFile });
+    console.log(`built ${built.outFile} (revision ${built.revision})`);
+  });
+policyCommand
+  .command('eval')
+  .description('evaluate one policy input (JSON, contract version 1) with the configured evaluator and print the decision')
+  .requiredOption('--input <file>', 'policy input JSON file, or - for standard input')
+  .action(async (options: { input: string }) => {
+    const config = loadConfig({ file: configFile() });
+    const text = readFileSync(options.input === '-' ? 0 : options.input, 'utf8');
+    const parsed = PolicyInputSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      console.error(`not a policy input (version ${POLICY_INPUT_VERSION}):\n${parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(input)'}: ${i.message}`).join('\n')}`);
+      process.exitCode = 1;
+      return;
+    }
+    const policy = await createConfiguredPolicyGate(config, pino({ level: 'warn' }, pino.destination(2)));
+    try {
+      const outcome = await policy.gate.evaluate(parsed.data);
+      if (outcome.kind === 'unavailable') {
+        console.error(`policy unavailable: ${outcome.reason}`);
+        process.exitCode = 2;
+        return;
+      }
+      console.log(JSON.stringify({ ...outcome.decision, evaluator: outcome.evaluator, revision: outcome.revision }, null, 2));
+    } finally {
+      await policy.stop();
+    }
+  });
+policyCommand
+  .command('test')
+  .description('run the Rego unit tests in policy.policyDir with `opa test -v`')
+  .action(() => {
+    const config = loadConfig({ file: configFile() });
+    const result = spawnSync(resolveTool(config.policy.opaBinary), ['test', '-v', resolveShippedPath(config.policy.policyDir)], { stdio: 'inherit' });
+    if (result.error) console.error(`could not run opa: ${result.error.message}`);
+    process.exitCode = result.status ?? 1;
   });
 
 const auditCommand = program.command('audit').description('audit trail tools');
@@ -81,7 +137,14 @@ auditCommand
     }
   });
 
-program.parseAsync().catch((error: unknown) => {
+// A dependency's exit hook (async-exit-hook, via embedded-postgres) exits with 0 on beforeExit,
+// dropping process.exitCode; one-shot commands therefore exit explicitly.
+program
+  .parseAsync()
+  .then(() => {
+    if (!keepRunning) process.exit(process.exitCode ?? 0);
+  })
+  .catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

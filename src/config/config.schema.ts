@@ -102,8 +102,15 @@ export const ConfigSchema = z
       .default({}),
     policy: z
       .object({
-        /** OPA server base URL. When absent, `serve` starts a local `opa run -s` over policyDir. */
+        /**
+         * wasm: evaluate the built bundle in-process (no OPA server). rest: ask an OPA server's Data API,
+         * `url` or, when absent, a local `opa run -s` over policyDir. Default: rest when url is set, else wasm.
+         */
+        evaluator: z.enum(['wasm', 'rest']).optional(),
+        /** OPA server base URL for the rest evaluator. */
         url: z.string().url().optional(),
+        /** The built policy (`responder policy build`); rebuilt at start when policyDir's sources changed and OPA is installed. */
+        bundleFile: z.string().default('./policy-bundle/incident_response.tar.gz'),
         decisionPath: z.string().default('responder/incident_response/decision'),
         policyDir: z.string().default('./policies'),
         opaBinary: z.string().default('opa'),
