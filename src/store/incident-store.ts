@@ -153,6 +153,8 @@ export function createIncidentStore(pool: Pool) {
     const open = await client.query<IncidentRow>('SELECT * FROM incidents WHERE fingerprint = $1 AND open FOR UPDATE', [alert.fingerprint]);
     let incident = open.rows[0];
     let startWorkflow = false;
+    // incident.opened already records the first notification of a new incident.
+    let opened = false;
 
     if (!incident && alert.status === 'firing') {
       const choice = routeFor(alert);
@@ -176,6 +178,7 @@ export function createIncidentStore(pool: Pool) {
       );
       incident = inserted.rows[0]!;
       startWorkflow = choice !== null;
+      opened = true;
       await appendAuditEvent(client, {
         incidentId: incident.id,
         actor: `webhook:${notification.source}`,
@@ -195,6 +198,7 @@ export function createIncidentStore(pool: Pool) {
           [randomUUID(), alert.fingerprint, notification.source, alert.name, alert.severity, alert.instance, JSON.stringify(alert.labels), JSON.stringify(alert.annotations), alert.expression],
         );
         incident = inserted.rows[0]!;
+        opened = true;
         await appendAuditEvent(client, { incidentId: incident.id, actor: `webhook:${notification.source}`, kind: 'incident.opened', data: { fingerprint: alert.fingerprint, alert: alert.name, status: 'resolved' } });
       }
     }
@@ -220,7 +224,7 @@ export function createIncidentStore(pool: Pool) {
         data: { from: incident.state, to: 'resolved', reason: 'alert resolved before any remediation ran' },
       });
       incident = closed.rows[0]!;
-    } else if (firstDelivery && !startWorkflow) {
+    } else if (firstDelivery && !opened) {
       await appendAuditEvent(client, {
         incidentId: incident.id,
         actor: `webhook:${notification.source}`,
