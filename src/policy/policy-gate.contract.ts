@@ -1,18 +1,29 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDecision, PolicyInput } from '../domain/decision.js';
 import type { PolicyGate } from './policy-gate.js';
 
-export type PolicyInputOverrides = {
+export interface PolicyInputOverrides {
   action?: Partial<PolicyInput['action']>;
   alert?: Partial<PolicyInput['alert']>;
   incident?: Partial<PolicyInput['incident']>;
   history?: Partial<PolicyInput['history']>;
-};
+}
 
+/** A restart of a non-critical service under a warning, in approve mode: the policy's plain "yes, with a human". */
 export function policyInput(overrides: PolicyInputOverrides = {}): PolicyInput {
   return {
     version: 1,
-    action: { id: 'restart-service', type: 'restart', target: 'nginx', target_type: 'service', inputs: { service: 'nginx', host: 'web1' }, risk: 'medium', read_only: false, destructive: false, ...overrides.action },
+    action: {
+      id: 'restart-service',
+      type: 'restart',
+      target: 'nginx',
+      target_type: 'service',
+      inputs: { service: 'nginx', host: 'web1' },
+      risk: 'medium',
+      read_only: false,
+      destructive: false,
+      ...overrides.action,
+    },
     alert: { name: 'NginxDown', severity: 'warning', instance: 'web1:9113', labels: { job: 'nginx' }, ...overrides.alert },
     incident: { id: 'incident-1', mode: 'approve', confidence: 0.9, dry_run: { ok: true, skipped: false }, ...overrides.incident },
     history: { target_remediations_last_hour: 0, ...overrides.history },
@@ -20,81 +31,121 @@ export function policyInput(overrides: PolicyInputOverrides = {}): PolicyInput {
   };
 }
 
+const WITH_ONE_APPROVAL: PolicyDecision = { allow: true, deny: [], require_approval: true, approvals_required: 1, auto_execute: false };
+const WITHOUT_HUMANS: PolicyDecision = { allow: true, deny: [], require_approval: false, approvals_required: 0, auto_execute: true };
+
+function deniedWith(...reasons: string[]): PolicyDecision {
+  return { allow: false, deny: reasons, require_approval: true, approvals_required: 1, auto_execute: false };
+}
+
+/** The policy still says how many humans a critical target would need, even while denying it. */
+function deniedOnCriticalTarget(...reasons: string[]): PolicyDecision {
+  return { ...deniedWith(...reasons), approvals_required: 2 };
+}
+
+export interface PolicyGateUnderTest {
+  gate: PolicyGate;
+  close(): Promise<void>;
+}
+
 /**
- * What every PolicyGate must answer for the default policy. Run against each implementation
- * (in-process wasm, REST on a real OPA) so they cannot drift apart.
+ * What every PolicyGate must answer for the default policy (policies/incident_response.rego), down
+ * to the deny sentences humans read. Run against each implementation so they cannot drift apart.
  */
-export function describePolicyGateContract(name: string, makeGate: () => Promise<{ gate: PolicyGate; close(): Promise<void> }>): void {
+export function describePolicyGateContract(name: string, makeGate: () => Promise<PolicyGateUnderTest>): void {
   describe(`PolicyGate contract: ${name}`, () => {
-    async function decide(overrides: PolicyInputOverrides): Promise<PolicyDecision> {
-      const { gate, close } = await makeGate();
-      try {
-        const outcome = await gate.evaluate(policyInput(overrides));
-        if (outcome.kind !== 'decided') throw new Error(`no decision: ${outcome.reason}`);
-        expect(outcome.evaluator).toBe(gate.name);
-        return outcome.decision;
-      } finally {
-        await close();
-      }
+    let subject: PolicyGateUnderTest | undefined;
+
+    beforeAll(async () => {
+      subject = await makeGate();
+    });
+    afterAll(async () => {
+      await subject?.close();
+    });
+
+    async function decide(overrides: PolicyInputOverrides = {}): Promise<PolicyDecision> {
+      if (!subject) throw new Error('gate was not created');
+      const outcome = await subject.gate.evaluate(policyInput(overrides));
+      if (outcome.kind !== 'decided') throw new Error(`${subject.gate.name} gave no decision: ${outcome.reason}`);
+      // The evaluator is recorded with the decision; it must say which gate decided.
+      expect(outcome.evaluator).toBe(subject.gate.name);
+      return outcome.decision;
     }
 
+    it('is ready once created', async () => {
+      expect(await subject?.gate.ready()).toBe(true);
+    });
+
     it('allows restarting a non-critical service with one approval', async () => {
-      expect(await decide({})).toEqual({ allow: true, deny: [], require_approval: true, approvals_required: 1, auto_execute: false });
+      expect(await decide()).toEqual(WITH_ONE_APPROVAL);
     });
 
     it('denies restarting a critical service, however its unit is spelled', async () => {
-      for (const target of ['openbao', 'OpenBao.service', 'postgresql@16-main.service']) {
-        const decision = await decide({ action: { target } });
-        expect(decision.allow).toBe(false);
-        expect(decision.deny.some((reason) => /^restart of critical service (openbao|postgresql) requires manual handling$/.test(reason))).toBe(true);
-      }
+      const openbao = deniedOnCriticalTarget('restart of critical service openbao requires manual handling');
+      expect(await decide({ action: { target: 'openbao' } })).toEqual(openbao);
+      expect(await decide({ action: { target: 'OpenBao.service' } })).toEqual(openbao);
+      expect(await decide({ action: { target: 'postgresql@16-main.service' } })).toEqual(
+        deniedOnCriticalTarget('restart of critical service postgresql requires manual handling'),
+      );
     });
 
-    it('denies a restart while the alert is critical', async () => {
-      expect((await decide({ alert: { severity: 'critical' } })).deny).toEqual(['restart is not allowed while severity is critical']);
+    it('denies a restart while the alert is critical, however the severity is cased', async () => {
+      expect(await decide({ alert: { severity: 'critical' } })).toEqual(deniedWith('restart is not allowed while severity is critical'));
+      expect((await decide({ alert: { severity: 'CRITICAL' } })).deny).toEqual(['restart is not allowed while severity is critical']);
     });
 
-    it('rate-limits remediations per target per hour', async () => {
-      expect((await decide({ history: { target_remediations_last_hour: 4 } })).allow).toBe(true);
-      expect((await decide({ history: { target_remediations_last_hour: 5 } })).deny).toEqual(['target nginx had 5 remediations in the last hour (limit 5)']);
+    it('rate-limits remediations per target per hour, but not read-only actions', async () => {
+      expect(await decide({ history: { target_remediations_last_hour: 4 } })).toEqual(WITH_ONE_APPROVAL);
+      expect(await decide({ history: { target_remediations_last_hour: 5 } })).toEqual(deniedWith('target nginx had 5 remediations in the last hour (limit 5)'));
+      expect(await decide({ action: { type: 'inspect', read_only: true }, history: { target_remediations_last_hour: 7 } })).toEqual(WITHOUT_HUMANS);
     });
 
     it('denies when the dry-run failed, not when it was skipped', async () => {
-      expect((await decide({ incident: { dry_run: { ok: false, skipped: false } } })).deny).toEqual(['dry run failed']);
-      expect((await decide({ incident: { dry_run: { ok: false, skipped: true } } })).allow).toBe(true);
+      expect(await decide({ incident: { dry_run: { ok: false, skipped: false } } })).toEqual(deniedWith('dry run failed'));
+      expect(await decide({ incident: { dry_run: { ok: false, skipped: true } } })).toEqual(WITH_ONE_APPROVAL);
     });
 
     it('never executes in diagnose-only mode', async () => {
-      expect((await decide({ incident: { mode: 'diagnose-only' } })).deny).toEqual(['diagnose-only mode never executes']);
+      expect(await decide({ incident: { mode: 'diagnose-only' } })).toEqual(deniedWith('diagnose-only mode never executes'));
+    });
+
+    it('lists every reason, sorted, when several rules deny', async () => {
+      const decision = await decide({ action: { target: 'openbao' }, alert: { severity: 'critical' }, incident: { mode: 'diagnose-only' } });
+      expect(decision).toEqual(
+        deniedOnCriticalTarget(
+          'diagnose-only mode never executes',
+          'restart is not allowed while severity is critical',
+          'restart of critical service openbao requires manual handling',
+        ),
+      );
     });
 
     it('auto mode runs a low-risk, confident action with no human', async () => {
-      expect(await decide({ action: { risk: 'low' }, incident: { mode: 'auto', confidence: 0.85 } })).toEqual({
-        allow: true,
-        deny: [],
-        require_approval: false,
-        approvals_required: 0,
-        auto_execute: true,
+      expect(await decide({ action: { risk: 'low' }, incident: { mode: 'auto', confidence: 0.8 } })).toEqual(WITHOUT_HUMANS);
+    });
+
+    it('auto mode still asks a human below the confidence threshold or above low risk', async () => {
+      expect(await decide({ action: { risk: 'low' }, incident: { mode: 'auto', confidence: 0.79 } })).toEqual(WITH_ONE_APPROVAL);
+      expect(await decide({ action: { risk: 'medium' }, incident: { mode: 'auto', confidence: 0.95 } })).toEqual(WITH_ONE_APPROVAL);
+    });
+
+    it('an allowed change to a critical service needs two approvers, even in auto mode', async () => {
+      expect(await decide({ action: { type: 'scale', target: 'keycloak', risk: 'low' }, incident: { mode: 'auto', confidence: 0.99 } })).toEqual({
+        ...WITH_ONE_APPROVAL,
+        approvals_required: 2,
       });
     });
 
-    it('auto mode still asks a human below the confidence threshold or for medium risk', async () => {
-      expect((await decide({ action: { risk: 'low' }, incident: { mode: 'auto', confidence: 0.79 } })).auto_execute).toBe(false);
-      expect((await decide({ action: { risk: 'medium' }, incident: { mode: 'auto', confidence: 0.95 } })).auto_execute).toBe(false);
-    });
-
-    it('a change to a critical service that is allowed needs two approvers, even in auto mode', async () => {
-      const decision = await decide({ action: { type: 'scale', target: 'keycloak', risk: 'low' }, incident: { mode: 'auto' } });
-      expect(decision).toMatchObject({ allow: true, require_approval: true, approvals_required: 2, auto_execute: false });
-    });
-
-    it('a read-only action needs nobody', async () => {
-      expect(await decide({ action: { type: 'read', read_only: true } })).toEqual({ allow: true, deny: [], require_approval: false, approvals_required: 0, auto_execute: true });
+    it('a read-only action needs nobody, but a state-changing type cannot claim to be read-only', async () => {
+      expect(await decide({ action: { id: 'check-disk', type: 'inspect', read_only: true, risk: 'low' } })).toEqual(WITHOUT_HUMANS);
+      expect(await decide({ action: { read_only: true } })).toEqual(WITH_ONE_APPROVAL);
     });
 
     it('denies an action type it does not know, and destructive actions on VMs', async () => {
-      expect((await decide({ action: { type: 'format-disk' } })).deny).toEqual(['action type format-disk is not permitted by policy']);
-      expect((await decide({ action: { type: 'rollback', target: 'vm-7', target_type: 'vm', destructive: true } })).deny).toEqual(['destructive action rollback on vm vm-7 is not allowed']);
+      expect(await decide({ action: { type: 'format-disk' } })).toEqual(deniedWith('action type format-disk is not permitted by policy'));
+      expect(await decide({ action: { type: 'rollback', target: 'vm-7', target_type: 'vm', destructive: true } })).toEqual(
+        deniedWith('destructive action rollback on vm vm-7 is not allowed'),
+      );
     });
   });
 }

@@ -130,7 +130,7 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await Promise.resolve(c.stop()).catch(() => {});
 });
 
-describe('kill -9 and restart: the incident continues without repeating completed steps', () => {
+describe('stopped (kill -9 or SIGTERM) and restarted: the incident continues without repeating completed steps', () => {
   it('while investigating', async () => {
     const s = await scenario();
     slowProxy.setDelay(8000);
@@ -170,6 +170,23 @@ describe('kill -9 and restart: the incident continues without repeating complete
       expect(transitionsOf(record)).toEqual(['investigating', 'proposed', 'awaiting_approval', 'approved', 'executing', 'verifying', 'resolved']);
       expect(record.runs.map((r) => r.kind)).toEqual(['dry-run', 'execute']);
       expect(restarts(s)).toBe(1);
+    } finally {
+      await svc.stop();
+    }
+  });
+
+  it('a graceful stop (SIGTERM) while awaiting approval exits 0 and the incident still waits after restart', async () => {
+    const s = await scenario();
+    let svc = await startServiceProcess(s);
+    const id = await sendAlert(svc, s);
+    await waitFor(svc.url, id, (r) => r.state === 'awaiting_approval');
+    expect(await svc.stop()).toBe(0);
+    expect(postgresAlive(s.dataDir)).toBe(false);
+    svc = await startServiceProcess(s);
+    try {
+      const record = await waitFor(svc.url, id, () => true);
+      expect(record.state).toBe('awaiting_approval');
+      expect(record.audit.every((e) => e.seq !== null), 'every event was sealed before the database stopped').toBe(true);
     } finally {
       await svc.stop();
     }

@@ -1,23 +1,21 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { DECISION_ENTRYPOINT } from '../../src/policy/build-policy-bundle.js';
 import { createOpaRestGate } from '../../src/policy/opa-rest-gate.js';
 import { createOpaWasmGate } from '../../src/policy/opa-wasm-gate.js';
 import { describePolicyGateContract } from '../../src/policy/policy-gate.contract.js';
-import { POLICY_DIR, startOpaServer, type OpaServer } from '../support/opa-server.js';
-import { REPO } from '../support/responder-harness.js';
+import { POLICY_DIR, REPO_ROOT, startOpaServer } from '../support/opa-server.js';
 
-let opa: OpaServer;
-beforeAll(async () => {
-  opa = await startOpaServer({ policyDir: POLICY_DIR });
+const COMMITTED_BUNDLE = join(REPO_ROOT, 'policy-bundle', 'incident_response.tar.gz');
+
+describePolicyGateContract('in-process wasm over the committed bundle', async () => ({
+  gate: await createOpaWasmGate({ bundleFile: COMMITTED_BUNDLE }),
+  close: async () => {},
+}));
+
+describePolicyGateContract('REST on a real opa run -s over policies/', async () => {
+  const opa = await startOpaServer({ policyDir: POLICY_DIR });
+  return {
+    gate: createOpaRestGate({ url: opa.url, decisionPath: DECISION_ENTRYPOINT, timeoutMs: 5000 }),
+    close: () => opa.stop(),
+  };
 });
-afterAll(async () => opa?.stop());
-
-describePolicyGateContract('in-process wasm bundle', async () => ({
-  gate: await createOpaWasmGate({ bundleFile: join(REPO, 'policy-bundle/incident_response.tar.gz') }),
-  close: async () => {},
-}));
-
-describePolicyGateContract('REST on a real opa run -s', async () => ({
-  gate: createOpaRestGate({ url: opa.url, decisionPath: 'responder/incident_response/decision', timeoutMs: 5000 }),
-  close: async () => {},
-}));

@@ -9,7 +9,8 @@ export interface ServiceProcess {
   pid: number;
   /** The crash under test: no shutdown hooks run. */
   kill9(): Promise<void>;
-  stop(): Promise<void>;
+  /** SIGTERM, as systemd sends; resolves with the exit code. */
+  stop(): Promise<number | null>;
 }
 
 const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
@@ -37,9 +38,9 @@ export async function startServiceProcess(options: { dataDir: string; config: Re
           await exited;
         },
         async stop() {
-          if (exitCode !== undefined) return;
+          if (exitCode !== undefined) return exitCode;
           child.kill('SIGTERM');
-          await exited;
+          return exited;
         },
       };
     }
