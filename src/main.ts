@@ -80,7 +80,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
       });
       stops.push(() => embedded.stop());
       databaseUrl = embedded.url;
-      log.info({ pid: embedded.pid, port: config.database.embeddedPort }, 'embedded PostgreSQL started');
+      log.info({ postgresPid: embedded.pid, port: config.database.embeddedPort }, 'embedded PostgreSQL started');
     }
     const pool = createPool(databaseUrl, 20);
     stops.push(() => pool.end());
