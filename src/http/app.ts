@@ -32,8 +32,8 @@ export function createApp(deps: AppDeps): Hono {
       return problem(c, { status: 503, code: error.code, title: 'Request could not be completed', detail: error.message });
     }
     deps.log.error({ err: error }, 'unexpected error');
-    // Nothing was committed: intake commits in one transaction, so the sender should retry.
-    return problem(c, { status: 500, code: 'internal', title: 'Internal error; nothing was stored, retry the request' });
+    // A webhook delivery commits whole or not at all, so for a sender a retry is always safe.
+    return problem(c, { status: 500, code: 'internal', title: 'Internal error', detail: 'see the server log; retrying is safe' });
   });
   return app;
 }
