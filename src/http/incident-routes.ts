@@ -78,6 +78,10 @@ export function incidentRoutes(deps: IncidentRouteDeps): Hono {
       return problem(c, { status: 409, code: 'not-awaiting-approval', title: 'Incident is not awaiting approval', detail: `its state is ${incident.state}` });
     }
     const request = parsed.data;
+    // Quorum counts distinct people: a second approval by the same person is refused, not silently ignored.
+    if (request.approved && (await deps.store.hasApprovedSince(id, approver, incident.updatedAt))) {
+      return problem(c, { status: 409, code: 'already-approved', title: 'You already approved this request', detail: 'policy asks for approvals from different people' });
+    }
     if (request.modifications) {
       const proposal = incident.proposal as { action?: { id: string; inputs: Record<string, unknown> } } | null;
       const action = proposal?.action;

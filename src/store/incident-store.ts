@@ -374,6 +374,12 @@ export function createIncidentStore(pool: Pool) {
       });
     },
 
+    /** Whether this approver already approved since the incident last changed state (the current request). */
+    async hasApprovedSince(id: string, approver: string, since: string): Promise<boolean> {
+      const result = await pool.query('SELECT 1 FROM approvals WHERE incident_id = $1 AND approver = $2 AND approved AND created_at >= $3 LIMIT 1', [id, approver, since]);
+      return (result.rowCount ?? 0) > 0;
+    },
+
     async countRecentRemediations(target: string, withinSeconds = 3600): Promise<number> {
       const result = await pool.query<{ count: number }>(
         `SELECT count(*)::int AS count FROM remediation_runs WHERE kind = 'execute' AND target = $1 AND started_at > now() - make_interval(secs => $2)`,

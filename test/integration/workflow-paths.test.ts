@@ -9,7 +9,7 @@ import { startPidfileService, type PidfileService } from '../../src/testing/pidf
 import { alertmanagerPayload, type TestAlert } from '../support/alert-payloads.js';
 import { freePort } from '../support/free-port.js';
 import { OPA_BIN, POLICY_DIR } from '../support/opa-server.js';
-import { SECOND_APPROVER_TOKEN, startTestResponder, type TestResponder } from '../support/responder-harness.js';
+import { REPO, SECOND_APPROVER_TOKEN, startTestResponder, type TestResponder } from '../support/responder-harness.js';
 
 let scratch: string;
 let service: PidfileService;
@@ -176,6 +176,37 @@ describe('one responder, many paths', () => {
     expect(metrics).toMatch(/responder_incidents\{state="rejected"\} [1-9]/);
     expect(metrics).toMatch(/responder_webhook_requests_total\{source="alertmanager",outcome="accepted"\} [1-9]/);
     expect(metrics).toMatch(/responder_stage_duration_seconds_count\{stage="dry-run",outcome="ok"\} [1-9]/);
+  });
+});
+
+describe('two approvers for a critical service', () => {
+  let responder: TestResponder;
+  beforeAll(async () => {
+    const catalog = join(REPO, 'test/fixtures/remediations');
+    responder = await startTestResponder({
+      routes: [{ name: 'agentic', matchers: ['agentic="true"'], mode: 'approve' }],
+      execution: { catalogDir: catalog, inventory: join(catalog, 'inventory.ini'), timeoutSeconds: 60 },
+    });
+  });
+  afterAll(async () => responder?.cleanup());
+
+  it('policy asks for two distinct people; the same person twice does not count', async () => {
+    if (!service.isAlive()) spawnSync(service.command);
+    const id = await open(responder, restartAlert({ labels: { service: 'keycloak' }, annotations: { remediation: 'scale-process' } }));
+    const waiting = await responder.waitFor(id, awaiting);
+    expect(waiting.state, waiting.stateReason ?? '').toBe('awaiting_approval');
+    expect(waiting.decision).toMatchObject({ allow: true, approvals_required: 2 });
+    expect((await responder.approve(id, { approved: true, reason: 'first' })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await responder.record(id)).state).toBe('awaiting_approval');
+    const again = await responder.approve(id, { approved: true, reason: 'me again' });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { code: string }).code).toBe('already-approved');
+    expect((await responder.approve(id, { approved: true, reason: 'second pair of eyes' }, SECOND_APPROVER_TOKEN)).status).toBe(202);
+    const record = await responder.waitFor(id, settled);
+    expect(record.state, record.stateReason ?? '').toBe('resolved');
+    const approved = record.audit.find((e) => e.kind === 'incident.state' && (e.data as { to: string }).to === 'approved');
+    expect(approved?.actor).toBe('alice,bob');
   });
 });
 
