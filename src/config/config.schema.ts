@@ -30,7 +30,7 @@ export type LabelMatcher = z.infer<typeof LabelMatcherSchema>;
 const SecretSchema = z.string().min(1);
 
 const TokenSchema = z.union([
-  z.object({ name: z.string().min(1), token: SecretSchema }),
+  z.object({ name: z.string().min(1), token: SecretSchema }).strict(),
   z.string().transform((pair, ctx) => {
     const at = pair.indexOf(':');
     if (at <= 0 || at === pair.length - 1) {
@@ -48,9 +48,11 @@ export const RouteSchema = z.object({
   mode: ModeSchema,
   /** Catalog action ids this route may propose; empty means the whole catalog. */
   actions: z.array(z.string()).default([]),
-});
+}).strict();
 export type Route = z.infer<typeof RouteSchema>;
 
+// Every level is strict: a misspelt key would otherwise vanish without a word, and a route whose
+// `matcher:` typo left it with no matchers would act on every alert.
 export const ConfigSchema = z
   .object({
     server: z
@@ -61,6 +63,7 @@ export const ConfigSchema = z
         /** Where people reach the UI; used in escalation messages. */
         publicUrl: z.string().url().optional(),
       })
+      .strict()
       .default({}),
     dataDir: z.string().default('./data'),
     database: z
@@ -69,6 +72,7 @@ export const ConfigSchema = z
         url: z.string().optional(),
         embeddedPort: z.coerce.number().int().min(1).max(65535).default(54329),
       })
+      .strict()
       .default({}),
     intake: z
       .object({
@@ -82,8 +86,10 @@ export const ConfigSchema = z
             timestampHeader: z.string().optional(),
             maxSkewSeconds: z.coerce.number().int().positive().default(300),
           })
+          .strict()
           .default({}),
       })
+      .strict()
       .default({}),
     auth: z
       .object({
@@ -92,6 +98,7 @@ export const ConfigSchema = z
           .pipe(z.array(TokenSchema))
           .default([]),
       })
+      .strict()
       .default({}),
     routes: z.array(RouteSchema).default([]),
     prometheus: z
@@ -99,6 +106,7 @@ export const ConfigSchema = z
         url: z.string().url().optional(),
         timeoutMs: z.coerce.number().int().positive().default(5000),
       })
+      .strict()
       .default({}),
     policy: z
       .object({
@@ -118,6 +126,7 @@ export const ConfigSchema = z
         /** Wait between attempts while OPA is unreachable; the incident never executes unchecked. */
         retrySeconds: z.coerce.number().positive().default(15),
       })
+      .strict()
       .default({}),
     approval: z
       .object({
@@ -125,6 +134,7 @@ export const ConfigSchema = z
         /** POSTed a JSON escalation when an approval request expires. */
         escalationWebhookUrl: z.string().url().optional(),
       })
+      .strict()
       .default({}),
     execution: z
       .object({
@@ -134,18 +144,28 @@ export const ConfigSchema = z
         inventory: z.string().default('./remediations/inventory.ini'),
         timeoutSeconds: z.coerce.number().int().positive().default(600),
       })
+      .strict()
       .default({}),
     verification: z
       .object({
         timeoutSeconds: z.coerce.number().positive().default(300),
         intervalSeconds: z.coerce.number().positive().default(10),
       })
+      .strict()
       .default({}),
     log: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .strict()
       .default({}),
   })
   .strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/**
+ * Keys that may instead be read from a file (`keyFile: /run/secrets/key`, RESPONDER_INTAKE__KEY_FILE), so
+ * a secret need not sit in the YAML or the environment. Listed rather than implied by a `File` suffix,
+ * because some keys (policy.bundleFile) are paths in their own right. `*` stands for a list index.
+ */
+export const SECRET_PATHS: readonly string[] = ['database.url', 'intake.key', 'intake.grafana.hmacSecret', 'auth.tokens', 'auth.tokens.*.token'];

@@ -1,26 +1,41 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { ConfigError } from '../domain/errors.js';
 import { checkConfig, envKeyToPath, loadConfig } from './load-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'responder-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
 }
 
-describe('loadConfig', () => {
-  it('uses defaults with no file and no env', () => {
+function problemsOf(result: ReturnType<typeof checkConfig>): Record<string, string> {
+  expect(result.config).toBeNull();
+  return Object.fromEntries(result.problems.map((p) => [p.path, p.message]));
+}
+
+describe('loadConfig from a YAML file and the environment', () => {
+  it('uses the defaults with no file and no environment', () => {
     const config = loadConfig({ env: {} });
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(config.database).toEqual({ embeddedPort: 54329 });
     expect(config.routes).toEqual([]);
     expect(config.approval.timeoutMinutes).toBe(30);
   });
 
-  it('maps RESPONDER_<SECTION>__<KEY> onto the file, with types coerced', () => {
-    const yaml = file('base.yaml', 'server:\n  port: 8000\nintake:\n  key: from-file\n');
+  it('reads the file named by RESPONDER_CONFIG when no file is given', () => {
+    const yaml = file('named-by-env.yaml', stringify({ server: { port: 8123 } }));
+    expect(loadConfig({ env: { RESPONDER_CONFIG: yaml } }).server.port).toBe(8123);
+  });
+
+  it('lets RESPONDER_<SECTION>__<KEY> override the file, with numbers coerced', () => {
+    const yaml = file('base.yaml', stringify({ server: { port: 8000, host: '0.0.0.0' }, intake: { key: 'from-file' } }));
     const config = loadConfig({
       file: yaml,
       env: {
@@ -28,10 +43,11 @@ describe('loadConfig', () => {
         RESPONDER_INTAKE__GRAFANA__HMAC_SECRET: 's3cret',
         RESPONDER_DATA_DIR: '/var/lib/responder',
         DATABASE_URL: 'postgres://u:p@db/responder',
-        RESPONDER_AUTH__TOKENS: 'alice:t1, bob:t2',
+        RESPONDER_AUTH__TOKENS: 'alice:t1,bob:t2',
       },
     });
     expect(config.server.port).toBe(9000);
+    expect(config.server.host).toBe('0.0.0.0');
     expect(config.intake.key).toBe('from-file');
     expect(config.intake.grafana.hmacSecret).toBe('s3cret');
     expect(config.dataDir).toBe('/var/lib/responder');
@@ -42,42 +58,124 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('reads secrets from *_FILE env vars and <key>File entries', () => {
-    const key = file('key', 'intake-key-from-file\n');
-    const token = file('token', 'bob-token\n');
-    const yaml = file('secrets.yaml', `auth:\n  tokens:\n    - { name: bob, tokenFile: ${token} }\n`);
-    const config = loadConfig({ file: yaml, env: { RESPONDER_INTAKE__KEY_FILE: key } });
-    expect(config.intake.key).toBe('intake-key-from-file');
-    expect(config.auth.tokens).toEqual([{ name: 'bob', token: 'bob-token' }]);
+  it('ignores environment variables that are set but empty', () => {
+    const yaml = file('empty-env.yaml', stringify({ server: { port: 8000 } }));
+    const config = loadConfig({ file: yaml, env: { RESPONDER_SERVER__PORT: '', RESPONDER_INTAKE__KEY: '', DATABASE_URL: '' } });
+    expect(config.server.port).toBe(8000);
+    expect(config.intake.key).toBeUndefined();
+    expect(config.database.url).toBeUndefined();
   });
 
-  it('parses route matchers like Alertmanager does', () => {
-    const yaml = file('routes.yaml', 'routes:\n  - name: a\n    matchers: [\'agentic="true"\', \'severity=~"warning|info"\']\n    mode: approve\n');
+  it('parses route matchers as Alertmanager writes them', () => {
+    const yaml = file('routes.yaml', stringify({ routes: [{ name: 'a', matchers: ['agentic="true"', 'severity=~"warning|info"', 'env!="dev"'], mode: 'approve' }] }));
     expect(loadConfig({ file: yaml, env: {} }).routes[0]!.matchers).toEqual([
       { name: 'agentic', operator: '=', value: 'true' },
       { name: 'severity', operator: '=~', value: 'warning|info' },
+      { name: 'env', operator: '!=', value: 'dev' },
     ]);
   });
 
-  it('reports every problem at once, each with its path', () => {
+  it('maps env names to nested camelCase paths', () => {
+    expect(envKeyToPath('RESPONDER_INTAKE__GRAFANA__TIMESTAMP_HEADER')).toEqual(['intake', 'grafana', 'timestampHeader']);
+    expect(envKeyToPath('RESPONDER_DATA_DIR')).toEqual(['dataDir']);
+  });
+});
+
+describe('secrets from files', () => {
+  it('reads `<key>File:` entries in the YAML, trimming the trailing newline', () => {
+    const key = file('intake-key', 'intake-key-from-file\n');
+    const token = file('bob-token', 'bob-token\n');
+    const url = file('database-url', 'postgres://u:p@db/responder\n');
+    const yaml = file('secrets.yaml', stringify({ intake: { keyFile: key }, database: { urlFile: url }, auth: { tokens: [{ name: 'bob', tokenFile: token }] } }));
+    const config = loadConfig({ file: yaml, env: {} });
+    expect(config.intake.key).toBe('intake-key-from-file');
+    expect(config.database.url).toBe('postgres://u:p@db/responder');
+    expect(config.auth.tokens).toEqual([{ name: 'bob', token: 'bob-token' }]);
+  });
+
+  it('reads RESPONDER_<...>_FILE variables', () => {
+    const hmac = file('hmac', 'grafana-hmac\n');
+    const tokens = file('tokens', 'alice:t1,bob:t2\n');
+    const config = loadConfig({ env: { RESPONDER_INTAKE__GRAFANA__HMAC_SECRET_FILE: hmac, RESPONDER_AUTH__TOKENS_FILE: tokens } });
+    expect(config.intake.grafana.hmacSecret).toBe('grafana-hmac');
+    expect(config.auth.tokens.map((t) => t.name)).toEqual(['alice', 'bob']);
+  });
+
+  it('leaves policy.bundleFile a path, not a secret to read', () => {
+    const fromYaml = loadConfig({ file: file('bundle.yaml', stringify({ policy: { bundleFile: '/opt/responder/bundle.tar.gz' } })), env: {} });
+    expect(fromYaml.policy.bundleFile).toBe('/opt/responder/bundle.tar.gz');
+    const fromEnv = loadConfig({ env: { RESPONDER_POLICY__BUNDLE_FILE: '/srv/bundle.tar.gz' } });
+    expect(fromEnv.policy.bundleFile).toBe('/srv/bundle.tar.gz');
+  });
+
+  it('refuses `<key>File:` for a key that is not a secret', () => {
+    const problems = problemsOf(checkConfig({ file: file('port-file.yaml', stringify({ server: { portFile: '/tmp/port' } })), env: {} }));
+    expect(problems).toEqual({ 'server.portFile': 'unknown key' });
+  });
+});
+
+describe('checkConfig problems', () => {
+  it('reports every problem at once, each at its path', () => {
     const yaml = file(
       'broken.yaml',
-      'server:\n  port: 70000\nroutez: []\nroutes:\n  - name: r\n    matchers: [\'agentic: true\']\n    mode: yolo\n',
+      stringify({
+        server: { port: 70000 },
+        routez: [],
+        intake: { keyFile: join(dir, 'no-such-key') },
+        routes: [{ name: 'r', matchers: ['agentic: true'], mode: 'yolo' }],
+      }),
     );
-    const result = checkConfig({ file: yaml, env: { RESPONDER_INTAKE__KEY_FILE: join(dir, 'missing') } });
-    expect(result.config).toBeNull();
-    const paths = result.problems.map((p) => p.path);
-    expect(paths).toEqual(expect.arrayContaining(['RESPONDER_INTAKE__KEY_FILE', 'server.port', 'routes.0.matchers.0', 'routes.0.mode', '']));
-    expect(result.problems.find((p) => p.path === '')!.message).toMatch(/routez/);
-    expect(result.problems.find((p) => p.path === 'RESPONDER_INTAKE__KEY_FILE')!.message).toMatch(/cannot read secret file .*ENOENT/);
+    const problems = problemsOf(checkConfig({ file: yaml, env: { RESPONDER_INTAKE__GRAFANA__HMAC_SECRET_FILE: join(dir, 'no-such-secret') } }));
+    expect(Object.keys(problems).sort()).toEqual([
+      'RESPONDER_INTAKE__GRAFANA__HMAC_SECRET_FILE',
+      'intake.keyFile',
+      'routes.0.matchers.0',
+      'routes.0.mode',
+      'routez',
+      'server.port',
+    ]);
+    expect(problems['server.port']).toMatch(/less than or equal to 65535/);
+    expect(problems['routez']).toBe('unknown key');
+    expect(problems['routes.0.matchers.0']).toMatch(/not a label matcher.*agentic: true/);
+    expect(problems['intake.keyFile']).toMatch(/cannot read secret file .*no-such-key: ENOENT/);
+    expect(problems['RESPONDER_INTAKE__GRAFANA__HMAC_SECRET_FILE']).toMatch(/cannot read secret file .*no-such-secret: ENOENT/);
   });
 
-  it('reports a YAML syntax error with where it is', () => {
-    const result = checkConfig({ file: file('syntax.yaml', 'server:\n  port: [8080\n'), env: {} });
-    expect(result.problems[0]!.message).toMatch(/^YAML: .*line \d+/s);
+  it('reports a YAML syntax error with its line, alongside the problems in the environment', () => {
+    const yaml = file('syntax.yaml', 'server:\n  port: [8080\n');
+    const problems = problemsOf(
+      checkConfig({ file: yaml, env: { RESPONDER_SERVER__PORT: 'eighty', RESPONDER_SERVR__HOST: 'x', RESPONDER_INTAKE__KEY_FILE: join(dir, 'missing') } }),
+    );
+    expect(Object.keys(problems).sort()).toEqual([yaml, 'RESPONDER_INTAKE__KEY_FILE', 'server.port', 'servr'].sort());
+    expect(problems[yaml]).toMatch(/^YAML: .*line \d+/s);
   });
 
-  it('maps env key names to nested camelCase config paths', () => {
-    expect(envKeyToPath('RESPONDER_INTAKE__GRAFANA__TIMESTAMP_HEADER')).toEqual(['intake', 'grafana', 'timestampHeader']);
+  it('names a misspelt key inside a section instead of dropping it', () => {
+    // Dropping `matcher:` would leave the route with no matchers, matching every alert.
+    const yaml = file('typo.yaml', stringify({ routes: [{ name: 'r', matcher: ['severity="critical"'], mode: 'auto' }] }));
+    const problems = problemsOf(checkConfig({ file: yaml, env: { RESPONDER_SERVER__PROT: '9000' } }));
+    expect(problems).toEqual({ 'routes.0.matcher': 'unknown key', 'server.prot': 'unknown key' });
+  });
+
+  it('reports a config file that cannot be read or is not a mapping', () => {
+    const missing = join(dir, 'no-such.yaml');
+    expect(problemsOf(checkConfig({ file: missing, env: {} }))).toEqual({ [missing]: 'cannot read config file: ENOENT' });
+    const list = file('list.yaml', '- a\n- b\n');
+    expect(problemsOf(checkConfig({ file: list, env: {} }))).toEqual({ [list]: 'config file must hold a mapping at the top level' });
+  });
+
+  it('loadConfig throws one ConfigError that lists them all', () => {
+    const yaml = file('two-problems.yaml', stringify({ server: { port: -1 }, log: { level: 'loud' } }));
+    const error = (() => {
+      try {
+        loadConfig({ file: yaml, env: {} });
+      } catch (thrown) {
+        return thrown;
+      }
+      return null;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('config_invalid');
+    expect((error as ConfigError).message).toMatch(/^configuration has 2 problem\(s\):\n {2}- server\.port: .*\n {2}- log\.level: /);
   });
 });

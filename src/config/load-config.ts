@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../domain/errors.js';
-import { ConfigSchema, type Config } from './config.schema.js';
+import { ConfigSchema, SECRET_PATHS, type Config } from './config.schema.js';
 
 export interface ConfigProblem {
   path: string;
@@ -37,6 +37,13 @@ function setPath(tree: Tree, path: string[], value: unknown): void {
   node[path[path.length - 1]!] = value;
 }
 
+function isSecretPath(path: readonly string[]): boolean {
+  return SECRET_PATHS.some((pattern) => {
+    const parts = pattern.split('.');
+    return parts.length === path.length && parts.every((part, i) => part === path[i] || (part === '*' && /^\d+$/.test(path[i]!)));
+  });
+}
+
 function readSecretFile(file: string, where: string, problems: ConfigProblem[]): string | undefined {
   try {
     return readFileSync(file, 'utf8').trim();
@@ -46,7 +53,7 @@ function readSecretFile(file: string, where: string, problems: ConfigProblem[]):
   }
 }
 
-/** `somethingFile: /path` anywhere in the tree becomes `something: <file contents>`, so secrets stay out of the YAML. */
+/** `secretFile: /path` becomes `secret: <file contents>` for the keys in SECRET_PATHS, so secrets stay out of the YAML. */
 function resolveSecretFiles(node: unknown, path: string[], problems: ConfigProblem[]): void {
   if (typeof node !== 'object' || node === null) return;
   if (Array.isArray(node)) {
@@ -55,8 +62,8 @@ function resolveSecretFiles(node: unknown, path: string[], problems: ConfigProbl
   }
   const tree = node as Tree;
   for (const [key, value] of Object.entries(tree)) {
-    if (key.endsWith(FILE_SUFFIX) && key.length > FILE_SUFFIX.length && typeof value === 'string') {
-      const target = key.slice(0, -FILE_SUFFIX.length);
+    const target = key.slice(0, -FILE_SUFFIX.length);
+    if (key.endsWith(FILE_SUFFIX) && typeof value === 'string' && isSecretPath([...path, target])) {
       const secret = readSecretFile(value, [...path, key].join('.'), problems);
       delete tree[key];
       if (secret !== undefined) tree[target] = secret;
@@ -91,11 +98,13 @@ function readYaml(file: string, problems: ConfigProblem[]): Tree {
 function applyEnv(tree: Tree, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): void {
   if (env.DATABASE_URL) setPath(tree, ['database', 'url'], env.DATABASE_URL);
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined || name === 'RESPONDER_CONFIG') continue;
-    if (name.endsWith('_FILE')) {
-      const path = envKeyToPath(name.slice(0, -'_FILE'.length));
+    // Empty counts as unset, as for DATABASE_URL: `RESPONDER_SERVER__PORT=${PORT}` with PORT unset would
+    // otherwise coerce to port 0 and bind a random port.
+    if (!name.startsWith(ENV_PREFIX) || !value || name === 'RESPONDER_CONFIG') continue;
+    const secretPath = name.endsWith('_FILE') ? envKeyToPath(name.slice(0, -'_FILE'.length)) : null;
+    if (secretPath && isSecretPath(secretPath)) {
       const secret = readSecretFile(value, name, problems);
-      if (secret !== undefined) setPath(tree, path, secret);
+      if (secret !== undefined) setPath(tree, secretPath, secret);
     } else {
       setPath(tree, envKeyToPath(name), value);
     }
@@ -113,7 +122,12 @@ export function checkConfig(options: LoadConfigOptions = {}): { config: Config; 
   const parsed = ConfigSchema.safeParse(tree);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      problems.push({ path: issue.path.join('.'), message: issue.message });
+      if (issue.code === 'unrecognized_keys') {
+        // Named at the key itself, so a typo reads like every other problem: `server.prot: unknown key`.
+        for (const key of issue.keys) problems.push({ path: [...issue.path, key].join('.'), message: 'unknown key' });
+      } else {
+        problems.push({ path: issue.path.join('.'), message: issue.message });
+      }
     }
   }
   if (problems.length > 0 || !parsed.success) return { config: null, problems };
