@@ -3,42 +3,14 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolicyInputSchema, type PolicyDecision, type PolicyInput, type PolicyOutcome } from '../../src/domain/decision.js';
+import type { PolicyDecision, PolicyOutcome } from '../../src/domain/decision.js';
+import { policyInput } from '../../src/policy/policy-gate.contract.js';
 import { createOpaRestGate } from '../../src/policy/opa-rest-gate.js';
 import { NO_DECISION_REASON } from '../../src/policy/policy-gate.js';
 import { freePort } from '../support/free-port.js';
 import { POLICY_DIR, startOpaServer, type OpaServer } from '../support/opa-server.js';
 
 const DECISION_PATH = 'responder/incident_response/decision';
-
-interface InputChanges {
-  action?: Partial<PolicyInput['action']>;
-  alert?: Partial<PolicyInput['alert']>;
-  incident?: Partial<PolicyInput['incident']>;
-  history?: Partial<PolicyInput['history']>;
-}
-
-/** A restart of a non-critical service in approve mode; each test states only what differs. */
-function policyInput(changes: InputChanges = {}): PolicyInput {
-  return PolicyInputSchema.parse({
-    version: 1,
-    action: {
-      id: 'restart-service',
-      type: 'restart',
-      target: 'nginx',
-      target_type: 'service',
-      inputs: { service: 'nginx', host: 'web-1' },
-      risk: 'medium',
-      read_only: false,
-      destructive: false,
-      ...changes.action,
-    },
-    alert: { name: 'NginxDown', severity: 'warning', instance: 'web-1:9100', labels: { host: 'web-1' }, ...changes.alert },
-    incident: { id: 'inc-1', mode: 'approve', confidence: 0.9, dry_run: { ok: true, skipped: false }, ...changes.incident },
-    history: { target_remediations_last_hour: 0, ...changes.history },
-    requester: 'responder',
-  });
-}
 
 function decisionOf(outcome: PolicyOutcome): PolicyDecision {
   if (outcome.kind !== 'decided') throw new Error(`expected a decision, got unavailable: ${outcome.reason}`);
