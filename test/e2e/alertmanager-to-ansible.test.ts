@@ -6,9 +6,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/audit/audit-log.js';
 import { startPidfileService, type PidfileService } from '../../src/testing/pidfile-service.js';
 import { startAlertmanager } from '../support/alertmanager-server.js';
-import { startControlledExporter } from '../support/controlled-exporter.js';
-import { startPrometheus } from '../support/prometheus-server.js';
-import { freePort } from '../support/free-port.js';
+import { startControlledExporter } from '../../src/testing/controlled-exporter.js';
+import { startPrometheus } from '../../src/testing/prometheus-server.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { startTestResponder, type TestResponder } from '../support/responder-harness.js';
 
 type Stoppable = { stop(): Promise<void> | void };

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentRecord } from '../../src/store/incident-store.js';
 import { startPidfileService, type PidfileService } from '../../src/testing/pidfile-service.js';
 import { alertmanagerPayload } from '../support/alert-payloads.js';
-import { startControlledExporter } from '../support/controlled-exporter.js';
-import { freePort } from '../support/free-port.js';
-import { startPrometheus } from '../support/prometheus-server.js';
+import { startControlledExporter } from '../../src/testing/controlled-exporter.js';
+import { freePort } from '../../src/testing/free-port.js';
+import { startPrometheus } from '../../src/testing/prometheus-server.js';
 import { APPROVER_TOKEN, DEMO_CATALOG, REPO, makeDataDir } from '../support/responder-harness.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { startEmbeddedDatabase } from '../../src/store/embedded-postgres.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { REPO, makeDataDir } from '../support/responder-harness.js';
 
 function alive(pid: number): boolean {

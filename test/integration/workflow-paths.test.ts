@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentRecord } from '../../src/store/incident-store.js';
 import { startPidfileService, type PidfileService } from '../../src/testing/pidfile-service.js';
 import { alertmanagerPayload, type TestAlert } from '../support/alert-payloads.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../src/testing/free-port.js';
 import { OPA_BIN, POLICY_DIR } from '../support/opa-server.js';
 import { REPO, SECOND_APPROVER_TOKEN, startTestResponder, type TestResponder } from '../support/responder-harness.js';
 
