@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
+import { createInvestigator } from './agent/create-investigator.js';
+import { missingModelReason } from './agent/language-model.js';
 import { startAuditSealer } from './audit/audit-log.js';
 import type { Config } from './config/config.schema.js';
 import { resolveShippedPath } from './config/package-paths.js';
@@ -15,6 +17,10 @@ import { createPool } from './store/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded-postgres.js';
 import { createIncidentStore, type Incident, type IncidentStore } from './store/incident-store.js';
 import { migrate } from './store/migrations.js';
+import { createBuiltinMcpServer } from './tools/builtin-mcp-server.js';
+import { createLokiApi } from './tools/loki-api.js';
+import { createPrometheusApi } from './tools/prometheus-api.js';
+import { RESPONDER_VERSION } from './version.js';
 import { createPrometheusClient } from './verification/prometheus-client.js';
 import { APPROVAL_TOPIC, workflowIdFor, type ApprovalMessage } from './workflow/approval-message.js';
 import { send, startDurableRuntime, startWorkflow, stopDurableRuntime } from './workflow/durable-runtime.js';
@@ -97,6 +103,19 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     log.info({ policy: policy.describe }, 'policy gate ready');
     const prometheus = config.prometheus.url ? createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }) : null;
     const metrics = createMetrics(() => store.countByState());
+    const prometheusApi = config.prometheus.url ? createPrometheusApi({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }) : null;
+    const lokiApi = config.loki.url ? createLokiApi({ url: config.loki.url, timeoutMs: config.loki.timeoutMs, tenantId: config.loki.tenantId }) : null;
+    const investigator = createInvestigator({
+      agent: config.agent,
+      mcp: config.mcp,
+      catalog,
+      prometheus: prometheusApi,
+      loki: lokiApi,
+      createBuiltinServer: config.mcp.builtin ? () => createBuiltinMcpServer({ prometheus: prometheusApi, loki: lokiApi, version: RESPONDER_VERSION }) : null,
+      onInvestigation: (investigation) => metrics.recordInvestigation(investigation),
+    });
+    if (investigator) log.info({ agent: investigator.describe, mcpServers: config.mcp.servers.map((s) => s.name), builtinTools: config.mcp.builtin }, 'LLM agent investigates incidents');
+    else log.info({ reason: missingModelReason(config.agent) }, 'no LLM configured: evidence plus runbook-mapped proposals');
 
     setWorkflowDeps({
       store,
@@ -108,6 +127,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
         timeoutSeconds: config.execution.timeoutSeconds,
       }),
       prometheus,
+      investigator,
       routes: config.routes,
       settings: {
         approvalTimeoutSeconds: config.approval.timeoutMinutes * 60,

@@ -13,6 +13,13 @@ import { buildPolicyBundle } from '../policy/build-policy-bundle.js';
 import { createConfiguredPolicyGate, effectiveEvaluator } from '../policy/create-policy-gate.js';
 import { createPool } from '../store/database.js';
 import { startEmbeddedDatabase } from '../store/embedded-postgres.js';
+import { createBuiltinMcpServer, serveBuiltinMcpOverStdio, startBuiltinMcpHttpServer } from '../tools/builtin-mcp-server.js';
+import { createLokiApi } from '../tools/loki-api.js';
+import { createPrometheusApi } from '../tools/prometheus-api.js';
+import { RESPONDER_VERSION } from '../version.js';
+import { missingModelReason } from '../agent/language-model.js';
+import { actionScore, formatScenarioReport } from '../testing/scenarios/scenario-report.js';
+import { DEFAULT_SCENARIO_DIR, runScenarioSuite } from '../testing/scenarios/scenario-suite.js';
 import { runDemo } from './demo.js';
 
 const program = new Command();
@@ -55,6 +62,79 @@ program
   .option('--data-dir <dir>', 'keep the demo database here (default: a temporary directory, removed afterwards)')
   .action(async (options: { dataDir?: string }) => {
     process.exitCode = await runDemo({ dataDir: options.dataDir });
+  });
+
+const mcpCommand = program.command('mcp').description("Responder's built-in MCP server (Prometheus and Loki tools under mcp-grafana's names)");
+mcpCommand
+  .command('serve')
+  .description('serve the built-in read-only tools to any MCP client, using prometheus.url and loki.url from the config')
+  .option('--transport <transport>', 'stdio or http (streamable HTTP at /mcp)', 'stdio')
+  .option('--host <host>', 'http: bind address (default: mcp.serve.host)')
+  .option('--port <port>', 'http: port (default: mcp.serve.port)')
+  .action(async (options: { transport: string; host?: string; port?: string }) => {
+    const config = loadConfig({ file: configFile() });
+    if (options.transport !== 'stdio' && options.transport !== 'http') {
+      console.error(`--transport must be stdio or http, not ${options.transport}`);
+      process.exitCode = 2;
+      return;
+    }
+    const prometheus = config.prometheus.url ? createPrometheusApi({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }) : null;
+    const loki = config.loki.url ? createLokiApi({ url: config.loki.url, timeoutMs: config.loki.timeoutMs, tenantId: config.loki.tenantId }) : null;
+    if (!prometheus && !loki) {
+      console.error('neither prometheus.url nor loki.url is configured; the built-in MCP server would offer no tools');
+      process.exitCode = 2;
+      return;
+    }
+    const create = () => createBuiltinMcpServer({ prometheus, loki, version: RESPONDER_VERSION });
+    keepRunning = true;
+    if (options.transport === 'stdio') {
+      // stdout carries the protocol; anything human goes to stderr.
+      await serveBuiltinMcpOverStdio(create());
+      console.error(`responder MCP server on stdio (prometheus: ${prometheus?.url ?? 'none'}, loki: ${loki?.url ?? 'none'})`);
+      return;
+    }
+    const port = options.port === undefined ? config.mcp.serve.port : Number(options.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      console.error(`--port must be a port number, not ${options.port}`);
+      process.exitCode = 2;
+      keepRunning = false;
+      return;
+    }
+    const server = await startBuiltinMcpHttpServer({ createServer: create, host: options.host ?? config.mcp.serve.host, port, bearerToken: config.mcp.serve.bearerToken });
+    console.log(`responder MCP server listening at ${server.url}${config.mcp.serve.bearerToken ? ' (bearer token required)' : ''}`);
+    const stop = () => void server.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('eval')
+  .description('run the planted-fault scenarios against the configured model (agent.*) and score the chosen actions; needs Prometheus (Debian package) installed')
+  .option('--scenarios <dir>', 'scenario directory with a catalog/ subdirectory', DEFAULT_SCENARIO_DIR)
+  .option('--transport <transport>', 'how the built-in MCP tools are reached: in-process or http', 'in-process')
+  .action(async (options: { scenarios: string; transport: string }) => {
+    const config = loadConfig({ file: configFile() });
+    const reason = missingModelReason(config.agent);
+    if (reason) {
+      console.error(`responder eval needs a model: ${reason}`);
+      process.exitCode = 2;
+      return;
+    }
+    if (options.transport !== 'in-process' && options.transport !== 'http') {
+      console.error(`--transport must be in-process or http, not ${options.transport}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.log(`evaluating ${config.agent.provider}/${config.agent.model} on ${options.scenarios}`);
+    const results = await runScenarioSuite({
+      directory: options.scenarios,
+      transports: [options.transport],
+      agent: config.agent,
+      onResult: (r) => console.log(`  ${r.scenario}: ${r.actionCorrect ? 'correct' : 'WRONG'} (${r.chosenAction ?? 'no action'}; ${r.investigation.outcome})`),
+    });
+    console.log(formatScenarioReport(results));
+    console.log(actionScore(results));
+    process.exitCode = results.every((r) => r.actionCorrect) ? 0 : 1;
   });
 
 const configCommand = program.command('config').description('configuration tools');

@@ -51,6 +51,103 @@ export const RouteSchema = z.object({
 }).strict();
 export type Route = z.infer<typeof RouteSchema>;
 
+const AgentSchema = z
+  .object({
+    /**
+     * anthropic (Claude, the default) or any OpenAI-compatible endpoint (Ollama, vLLM, LiteLLM) at baseUrl.
+     * none, or anthropic without an apiKey, keeps the no-LLM path: evidence plus runbook-mapped proposals.
+     */
+    provider: z.enum(['anthropic', 'openai-compatible', 'none']).default('anthropic'),
+    model: z.string().min(1).default('claude-sonnet-4-5'),
+    apiKey: SecretSchema.optional(),
+    /** Provider endpoint; required for openai-compatible (e.g. http://localhost:11434/v1), optional for anthropic. */
+    baseUrl: z.string().url().optional(),
+    /** Model calls per investigation, the repair round included. */
+    maxSteps: z.coerce.number().int().min(1).max(100).default(10),
+    /** Input plus output tokens per investigation; the loop stops after the call that crosses it. */
+    maxTokens: z.coerce.number().int().positive().default(100_000),
+    maxOutputTokens: z.coerce.number().int().positive().default(4096),
+    /** Wall-clock budget for one investigation, model calls and tool calls together. */
+    timeoutSeconds: z.coerce.number().positive().default(180),
+    /** One model HTTP request; a slower answer counts as a failed attempt and is retried. */
+    requestTimeoutSeconds: z.coerce.number().positive().default(60),
+    /** Further attempts after a provider error, rate limit or timeout, with exponential backoff. */
+    retries: z.coerce.number().int().min(0).max(10).default(2),
+    retryBackoffMs: z.coerce.number().int().min(0).default(1000),
+    /** A larger tool result is cut here, marked as truncated, and the model is told to narrow its query. */
+    toolResultMaxBytes: z.coerce.number().int().min(256).default(12_000),
+    /** USD per million tokens, for the estimated cost in /metrics and the incident record. */
+    pricing: z
+      .object({
+        inputPerMillionTokens: z.coerce.number().min(0).default(3),
+        outputPerMillionTokens: z.coerce.number().min(0).default(15),
+      })
+      .strict()
+      .default({}),
+    /** What is gathered before the model's first call. */
+    context: z
+      .object({
+        lookbackMinutes: z.coerce.number().int().positive().default(60),
+        /** Loki line filter (a regex) that counts as an error line. */
+        errorPattern: z.string().default('(?i)(error|exception|fatal|panic|fail)'),
+        /** LogQL stream selector of change events (deploys, config pushes), e.g. {kind="change"}. */
+        changeSelector: z.string().optional(),
+        /** Alert labels that select the alert's logs in Loki, first present wins. */
+        logLabels: z.array(z.string()).default(['service', 'job', 'app', 'instance']),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .superRefine((agent, ctx) => {
+    if (agent.provider === 'openai-compatible' && !agent.baseUrl) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['baseUrl'], message: 'an openai-compatible provider needs a baseUrl, e.g. http://localhost:11434/v1' });
+    }
+  })
+  .default({});
+export type AgentConfig = z.infer<typeof AgentSchema>;
+
+const McpServerSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _'),
+    transport: z.enum(['stdio', 'sse', 'http']),
+    /** stdio: the program and its arguments, e.g. mcp-grafana with -t stdio. */
+    command: z.string().optional(),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string()).default({}),
+    /** sse / http: the endpoint, e.g. http://mcp-grafana:8000/mcp. */
+    url: z.string().url().optional(),
+    headers: z.record(z.string()).default({}),
+    bearerToken: SecretSchema.optional(),
+    /** Tool names the model may call; empty means every tool the server marks read-only. */
+    tools: z.array(z.string()).default([]),
+    timeoutMs: z.coerce.number().int().positive().default(30_000),
+  })
+  .strict()
+  .superRefine((server, ctx) => {
+    if (server.transport === 'stdio' && !server.command) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['command'], message: 'a stdio server needs a command' });
+    if (server.transport !== 'stdio' && !server.url) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['url'], message: `an ${server.transport} server needs a url` });
+  });
+export type McpServerConfig = z.infer<typeof McpServerSchema>;
+
+const McpSchema = z
+  .object({
+    /** Responder's own Prometheus/Loki tools, served in-process to the agent. */
+    builtin: z.boolean().default(true),
+    servers: z.array(McpServerSchema).default([]),
+    /** `responder mcp serve --transport http`: bind address, port and optional bearer token. */
+    serve: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.coerce.number().int().min(0).max(65535).default(8090),
+        bearerToken: SecretSchema.optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .default({});
+
 // Every level is strict: a misspelt key would otherwise vanish without a word, and a route whose
 // `matcher:` typo left it with no matchers would act on every alert.
 export const ConfigSchema = z
@@ -153,6 +250,18 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    loki: z
+      .object({
+        /** Loki base URL, e.g. http://loki:3100; the agent's log context and the built-in query_loki_logs tool use it. */
+        url: z.string().url().optional(),
+        timeoutMs: z.coerce.number().int().positive().default(5000),
+        /** Sent as X-Scope-OrgID for multi-tenant Loki. */
+        tenantId: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+    agent: AgentSchema,
+    mcp: McpSchema,
     log: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
       .strict()
@@ -168,4 +277,13 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
  * a secret need not sit in the YAML or the environment. Listed rather than implied by a `File` suffix,
  * because some keys (policy.bundleFile) are paths in their own right. `*` stands for a list index.
  */
-export const SECRET_PATHS: readonly string[] = ['database.url', 'intake.key', 'intake.grafana.hmacSecret', 'auth.tokens', 'auth.tokens.*.token'];
+export const SECRET_PATHS: readonly string[] = [
+  'database.url',
+  'intake.key',
+  'intake.grafana.hmacSecret',
+  'auth.tokens',
+  'auth.tokens.*.token',
+  'agent.apiKey',
+  'mcp.servers.*.bearerToken',
+  'mcp.serve.bearerToken',
+];

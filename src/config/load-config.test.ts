@@ -179,3 +179,36 @@ describe('checkConfig problems', () => {
     expect((error as ConfigError).message).toMatch(/^configuration has 2 problem\(s\):\n {2}- server\.port: .*\n {2}- log\.level: /);
   });
 });
+
+describe('agent and MCP settings', () => {
+  it('accepts the documented example file as it ships', () => {
+    const config = loadConfig({ file: join(import.meta.dirname, '..', '..', 'responder.example.yaml'), env: {} });
+    expect(config.agent.provider).toBe('anthropic');
+    expect(config.mcp.builtin).toBe(true);
+  });
+
+  it('reads the model key and an MCP bearer token from files, and agent budgets from the environment', () => {
+    const key = file('anthropic-key', 'sk-ant-from-file\n');
+    const token = file('mcp-token', 'grafana-token\n');
+    const config = loadConfig({
+      file: file('agent.yaml', stringify({ agent: { apiKeyFile: key }, mcp: { servers: [{ name: 'grafana', transport: 'http', url: 'http://mcp:8000/mcp', bearerTokenFile: token }] } })),
+      env: { RESPONDER_AGENT__MAX_STEPS: '4', RESPONDER_AGENT__TIMEOUT_SECONDS: '30' },
+    });
+    expect(config.agent.apiKey).toBe('sk-ant-from-file');
+    expect(config.mcp.servers[0]!.bearerToken).toBe('grafana-token');
+    expect(config.agent.maxSteps).toBe(4);
+    expect(config.agent.timeoutSeconds).toBe(30);
+  });
+
+  it('says what an OpenAI-compatible provider and an MCP server are missing', () => {
+    const problems = problemsOf(
+      checkConfig({
+        file: file('bad-agent.yaml', stringify({ agent: { provider: 'openai-compatible' }, mcp: { servers: [{ name: 'g', transport: 'stdio' }, { name: 'h', transport: 'sse' }] } })),
+        env: {},
+      }),
+    );
+    expect(problems['agent.baseUrl']).toMatch(/needs a baseUrl/);
+    expect(problems['mcp.servers.0.command']).toBe('a stdio server needs a command');
+    expect(problems['mcp.servers.1.url']).toBe('an sse server needs a url');
+  });
+});

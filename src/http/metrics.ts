@@ -1,10 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Investigation } from '../agent/investigation-record.js';
 
 export interface Metrics {
   registry: Registry;
   webhookRequests: Counter<'source' | 'outcome'>;
   stageDuration: Histogram<'stage' | 'outcome'>;
   timed<T>(stage: string, work: () => Promise<T>): Promise<T>;
+  recordInvestigation(investigation: Investigation): void;
 }
 
 export function createMetrics(countIncidentsByState: () => Promise<Record<string, number>>): Metrics {
@@ -33,10 +35,59 @@ export function createMetrics(countIncidentsByState: () => Promise<Record<string
       for (const [state, count] of Object.entries(await countIncidentsByState())) this.set({ state }, count);
     },
   });
+  const llmTokens = new Counter({
+    name: 'responder_llm_tokens_total',
+    help: 'Tokens sent to (input) and received from (output) the model, as the provider reported them.',
+    labelNames: ['provider', 'model', 'direction'] as const,
+    registers: [registry],
+  });
+  const llmCost = new Counter({
+    name: 'responder_llm_cost_usd_total',
+    help: 'Estimated model cost in USD, from agent.pricing.',
+    labelNames: ['provider', 'model'] as const,
+    registers: [registry],
+  });
+  const investigations = new Counter({
+    name: 'responder_investigations_total',
+    help: 'Agent investigations by outcome (proposed, no-action, fallback).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const tokensPerIncident = new Histogram({
+    name: 'responder_investigation_tokens',
+    help: 'Tokens (input + output) spent on one incident\'s investigation.',
+    buckets: [1_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000],
+    registers: [registry],
+  });
+  const costPerIncident = new Histogram({
+    name: 'responder_investigation_cost_usd',
+    help: 'Estimated model cost in USD of one incident\'s investigation.',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [registry],
+  });
+  const toolCalls = new Counter({
+    name: 'responder_agent_tool_calls_total',
+    help: 'MCP tool calls made by the agent, by server, tool and outcome (ok, error, truncated).',
+    labelNames: ['server', 'tool', 'outcome'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     webhookRequests,
     stageDuration,
+    recordInvestigation(investigation) {
+      const labels = { provider: investigation.provider, model: investigation.model };
+      llmTokens.inc({ ...labels, direction: 'input' }, investigation.usage.inputTokens);
+      llmTokens.inc({ ...labels, direction: 'output' }, investigation.usage.outputTokens);
+      llmCost.inc(labels, investigation.usage.costUsd);
+      investigations.inc({ outcome: investigation.outcome });
+      tokensPerIncident.observe(investigation.usage.totalTokens);
+      costPerIncident.observe(investigation.usage.costUsd);
+      for (const entry of investigation.transcript) {
+        if (entry.kind !== 'tool-call') continue;
+        toolCalls.inc({ server: entry.server, tool: entry.tool, outcome: entry.isError ? 'error' : entry.truncated ? 'truncated' : 'ok' });
+      }
+    },
     async timed(stage, work) {
       const end = stageDuration.startTimer({ stage });
       try {

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { appendAuditEvent, listAuditEvents, type AuditEvent } from '../audit/audit-log.js';
 import type { NormalizedAlert, NormalizedNotification } from '../domain/alert.js';
 import { CLOSABLE_ON_RESOLVE, isTerminal, type IncidentState, type Mode, type RunState } from '../domain/incident.js';
+import type { Investigation } from '../agent/investigation-record.js';
 import { withTransaction, type Pool, type Queryable } from './database.js';
 
 export interface RouteChoice {
@@ -40,6 +41,8 @@ export interface IncidentRecord extends Incident {
   alerts: { status: string; receivedAt: string; lastReceivedAt: string; deliveries: number; receiver: string; alert: NormalizedAlert }[];
   approvals: { approver: string; approved: boolean; reason: string; modifications: unknown; channel: string; createdAt: string }[];
   runs: RemediationRun[];
+  /** The agent's investigation, when a model was configured. */
+  investigation: Investigation | null;
   audit: AuditEvent[];
 }
 
@@ -304,10 +307,11 @@ export function createIncidentStore(pool: Pool) {
     async getRecord(id: string): Promise<IncidentRecord | null> {
       const incident = await this.get(id);
       if (!incident) return null;
-      const [alerts, approvals, runs, audit] = await Promise.all([
+      const [alerts, approvals, runs, investigation, audit] = await Promise.all([
         pool.query('SELECT * FROM alert_notifications WHERE incident_id = $1 ORDER BY id', [id]),
         pool.query('SELECT * FROM approvals WHERE incident_id = $1 ORDER BY id', [id]),
         listRuns(pool, id),
+        pool.query<{ record: Investigation }>('SELECT record FROM investigations WHERE incident_id = $1', [id]),
         listAuditEvents(pool, id),
       ]);
       return {
@@ -329,8 +333,46 @@ export function createIncidentStore(pool: Pool) {
           createdAt: r.created_at,
         })),
         runs,
+        investigation: investigation.rows[0]?.record ?? null,
         audit,
       };
+    },
+
+    /** Stores the investigation (a replayed step overwrites its own earlier attempt) with its audit event. */
+    async saveInvestigation(id: string, investigation: Investigation): Promise<void> {
+      await withTransaction(pool, async (client) => {
+        await client.query(
+          `INSERT INTO investigations (incident_id, outcome, reason, provider, model, input_tokens, output_tokens, cost_usd, record)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+           ON CONFLICT (incident_id) DO UPDATE SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, provider = EXCLUDED.provider,
+             model = EXCLUDED.model, input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
+             cost_usd = EXCLUDED.cost_usd, record = EXCLUDED.record, created_at = now()`,
+          [
+            id,
+            investigation.outcome,
+            investigation.reason,
+            investigation.provider,
+            investigation.model,
+            investigation.usage.inputTokens,
+            investigation.usage.outputTokens,
+            investigation.usage.costUsd,
+            JSON.stringify(investigation),
+          ],
+        );
+        await appendAuditEvent(client, {
+          incidentId: id,
+          actor: `agent:${investigation.provider}/${investigation.model}`,
+          kind: 'agent.investigation',
+          data: {
+            outcome: investigation.outcome,
+            reason: investigation.reason,
+            action: investigation.proposal?.action ?? null,
+            modelCalls: investigation.modelCalls,
+            toolCalls: investigation.toolCalls,
+            usage: investigation.usage,
+          },
+        });
+      });
     },
 
     async list(filter: { state?: IncidentState; limit?: number } = {}): Promise<IncidentSummary[]> {

@@ -110,6 +110,25 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
         FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
     `,
   },
+  {
+    id: 2,
+    name: 'agent investigations',
+    sql: `
+      -- One per incident: what the model was shown, each model and tool call, tokens and cost.
+      CREATE TABLE investigations (
+        incident_id uuid PRIMARY KEY REFERENCES incidents (id),
+        outcome text NOT NULL,
+        reason text,
+        provider text NOT NULL,
+        model text NOT NULL,
+        input_tokens integer NOT NULL,
+        output_tokens integer NOT NULL,
+        cost_usd double precision NOT NULL,
+        record jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 // Several replicas may start at once; one migrates, the others wait on this lock.

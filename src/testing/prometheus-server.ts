@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -185,7 +185,13 @@ export interface PrometheusOptions {
    * `/-/ready` alone leaves a window in which queries see no series at all.
    */
   waitForTargets?: boolean;
+  /** Keep the target's own job/instance labels, so live series continue backfilled ones. */
+  honorLabels?: boolean;
+  /** OpenMetrics text (ending `# EOF`) written into the TSDB with promtool before start: planted history. */
+  backfill?: string;
 }
+
+export const PROMTOOL_BIN = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
 
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 
@@ -220,6 +226,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     scrape_configs: [
       {
         job_name: 'test',
+        ...(options.honorLabels ? { honor_labels: true } : {}),
         static_configs: [{ targets: options.scrapeTargets }],
       },
     ],
@@ -230,6 +237,11 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   try {
     await writeFile(join(dir, 'rules.yml'), options.rules);
     await writeFile(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
+    if (options.backfill) {
+      await writeFile(join(dir, 'backfill.om'), options.backfill);
+      const result = spawnSync(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'backfill.om'), join(dir, 'data')], { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`promtool could not backfill: ${result.error?.message ?? ''}${result.stderr}${result.stdout}`);
+    }
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

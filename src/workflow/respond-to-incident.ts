@@ -2,7 +2,7 @@ import { gatherEvidence } from '../agent/gather-evidence.js';
 import { proposeFromRunbook } from '../agent/runbook-proposer.js';
 import type { PolicyDecision } from '../domain/decision.js';
 import type { IncidentState, Mode } from '../domain/incident.js';
-import type { Proposal } from '../domain/proposal.js';
+import type { EvidenceItem, Proposal } from '../domain/proposal.js';
 import { buildPolicyInput, targetOf, type DryRunSummary } from '../policy/build-policy-input.js';
 import type { CatalogEntry } from '../remediation/catalog.js';
 import type { Incident } from '../store/incident-store.js';
@@ -147,6 +147,33 @@ async function executeAndVerify(d: WorkflowDeps, incident: Incident, entry: Cata
   return cleared ? 'resolved' : 'failed';
 }
 
+/**
+ * The agent's proposal when a model is configured, else the runbook's. A model that cannot finish
+ * (provider down, budget spent) falls back to the runbook proposal, and the diagnosis says so.
+ */
+async function proposeStage(d: WorkflowDeps, incident: Incident, evidence: EvidenceItem[], routeActions: readonly string[]): Promise<Proposal> {
+  const investigator = d.investigator;
+  if (!investigator) return step('propose', async () => proposeFromRunbook(incident, evidence, d.catalog, routeActions));
+  // Same step name as the runbook path, so a workflow recorded before a model was configured replays.
+  return step('propose', async () => {
+    let reason: string;
+    let context: EvidenceItem[] = [];
+    try {
+      const investigation = await d.timed('investigate', () => investigator.run(incident, routeActions));
+      await d.store.saveInvestigation(incident.id, investigation);
+      if (investigation.outcome !== 'fallback' && investigation.proposal) return investigation.proposal;
+      reason = investigation.reason ?? 'no reason given';
+      context = investigation.context.map((s) => ({ kind: 'context', summary: s.title, data: { source: s.source, text: s.text } }));
+    } catch (error) {
+      reason = `internal error: ${(error as Error).message}`;
+      await d.store.patch(incident.id, {}, { actor: RESPONDER, kind: 'agent.failed', data: { reason } });
+    }
+    d.log.warn({ incident: incident.id, reason }, 'agent investigation fell back to the runbook proposal');
+    const fallback = proposeFromRunbook(incident, [...evidence, ...context], d.catalog, routeActions);
+    return { ...fallback, diagnosis: `The agent could not finish (${reason}); runbook proposal instead. ${fallback.diagnosis}` };
+  });
+}
+
 /** One incident from received to a final state. Each side effect is a named, checkpointed step. */
 async function respondToIncidentWorkflow(incidentId: string): Promise<IncidentState> {
   const d = workflowDeps();
@@ -157,7 +184,7 @@ async function respondToIncidentWorkflow(incidentId: string): Promise<IncidentSt
 
   if (!(await transition(d, incidentId, 'start-investigation', { from: ['received'], to: 'investigating', actor: RESPONDER }))) return 'resolved';
   const evidence = await step('gather-evidence', () => d.timed('evidence', () => gatherEvidence(incident, d.prometheus)));
-  let proposal = await step('propose', async () => proposeFromRunbook(incident, evidence, d.catalog, route?.actions ?? []));
+  let proposal = await proposeStage(d, incident, evidence, route?.actions ?? []);
 
   if (mode === 'diagnose-only' || proposal.action === null) {
     const reason = mode === 'diagnose-only' ? 'diagnose-only route: diagnosis recorded, nothing executed' : 'no action proposed; a human needs to look';

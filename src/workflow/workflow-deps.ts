@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Investigator } from '../agent/create-investigator.js';
 import type { Route } from '../config/config.schema.js';
 import type { Executor } from '../execution/executor.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
@@ -12,6 +13,8 @@ export interface WorkflowDeps {
   policyGate: PolicyGate;
   executor: Executor;
   prometheus: PrometheusClient | null;
+  /** The LLM agent; null keeps the no-LLM path (evidence plus runbook mapping). */
+  investigator: Investigator | null;
   routes: readonly Route[];
   settings: {
     approvalTimeoutSeconds: number;

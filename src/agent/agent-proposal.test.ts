@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCatalog } from '../remediation/catalog.js';
+import { allowedCatalogActions, checkAgentProposal, proposalToolSchema } from './agent-proposal.js';
+
+const catalog = loadCatalog(join(import.meta.dirname, '..', '..', 'test', 'scenarios', 'catalog'));
+const valid = {
+  diagnosis: 'worker wedged',
+  evidence: [{ source: 'Error logs', summary: 'event loop blocked 40 times' }],
+  action: { id: 'restart-service', inputs: { service: 'worker', host: 'app1' } },
+  risk: 'medium',
+  confidence: 0.8,
+};
+
+describe('checkAgentProposal', () => {
+  it('turns valid model output into an agent proposal carrying the gathered evidence first', () => {
+    const check = checkAgentProposal(valid, catalog, ['restart-service'], [{ kind: 'alert', summary: 'HighCpu' }]);
+    expect(check).toEqual({
+      ok: true,
+      proposal: {
+        diagnosis: 'worker wedged',
+        evidence: [
+          { kind: 'alert', summary: 'HighCpu' },
+          { kind: 'agent', summary: 'event loop blocked 40 times', data: { source: 'Error logs' } },
+        ],
+        action: valid.action,
+        risk: 'medium',
+        confidence: 0.8,
+        source: 'agent',
+      },
+    });
+  });
+
+  it('accepts "no action" as an answer', () => {
+    expect(checkAgentProposal({ ...valid, action: null }, catalog, ['restart-service'], []).ok).toBe(true);
+  });
+
+  it('names every schema problem', () => {
+    const check = checkAgentProposal({ diagnosis: '', evidence: [], action: null, risk: 'extreme', confidence: 2, extra: 1 }, catalog, [], []);
+    expect(check.ok).toBe(false);
+    expect(!check.ok && check.problems).toEqual([
+      'diagnosis: say what is wrong',
+      'evidence: cite at least one piece of evidence you were shown',
+      "risk: Invalid enum value. Expected 'low' | 'medium' | 'high', received 'extreme'",
+      'confidence: Number must be less than or equal to 1',
+      "(proposal): Unrecognized key(s) in object: 'extra'",
+    ]);
+  });
+
+  it('refuses an action the route does not allow, even one in the catalog', () => {
+    const check = checkAgentProposal({ ...valid, action: { id: 'block-host', inputs: { address: '1.2.3.4', durationMinutes: 60 } } }, catalog, ['restart-service'], []);
+    expect(check).toEqual({ ok: false, problems: ['action.id: "block-host" is not an action you may propose; choose one of restart-service or null'] });
+  });
+
+  it("refuses inputs the action's schema rejects", () => {
+    const check = checkAgentProposal({ ...valid, action: { id: 'restart-service', inputs: { service: 'worker; rm -rf /', host: 'app1' } } }, catalog, ['restart-service'], []);
+    expect(check).toEqual({ ok: false, problems: ['action.inputs.service must match pattern "^[A-Za-z0-9@._:-]{1,128}$"'] });
+  });
+});
+
+describe('proposalToolSchema', () => {
+  it('offers exactly the allowed actions, each with its own input schema', () => {
+    const schema = proposalToolSchema(catalog, ['restart-service', 'block-host']) as { properties: { action: { anyOf: { properties?: { id: { const: string } } }[] } } };
+    expect(schema.properties.action.anyOf.map((a) => a.properties?.id.const ?? null)).toEqual(['restart-service', 'block-host', null]);
+  });
+
+  it('reads an empty route list as the whole catalog and drops ids the catalog lacks', () => {
+    expect(allowedCatalogActions(catalog, []).sort()).toEqual(['block-host', 'clear-disk-space', 'restart-service', 'rollback-config', 'scale-deployment']);
+    expect(allowedCatalogActions(catalog, ['restart-service', 'format-disk'])).toEqual(['restart-service']);
+  });
+});

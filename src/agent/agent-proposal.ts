@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { RiskSchema, type EvidenceItem, type Proposal } from '../domain/proposal.js';
+import type { Catalog } from '../remediation/catalog.js';
+
+/** What the model must hand in through the submit_proposal tool. */
+export const AgentProposalSchema = z
+  .object({
+    diagnosis: z.string().trim().min(1, 'say what is wrong'),
+    evidence: z
+      .array(z.object({ source: z.string().min(1), summary: z.string().min(1) }).strict())
+      .min(1, 'cite at least one piece of evidence you were shown'),
+    action: z.object({ id: z.string().min(1), inputs: z.record(z.unknown()) }).strict().nullable(),
+    risk: RiskSchema,
+    confidence: z.number().min(0).max(1),
+  })
+  .strict();
+export type AgentProposal = z.infer<typeof AgentProposalSchema>;
+
+export const SUBMIT_PROPOSAL_TOOL = 'submit_proposal';
+
+export type ProposalCheck = { ok: true; proposal: Proposal } | { ok: false; problems: string[] };
+
+/** The actions a route lets the model choose from: its list, or the whole catalog when the list is empty. */
+export function allowedCatalogActions(catalog: Catalog, routeActions: readonly string[]): string[] {
+  const all = [...catalog.entries.keys()];
+  return routeActions.length === 0 ? all : routeActions.filter((id) => catalog.get(id) !== undefined);
+}
+
+/**
+ * The JSON Schema the model sees for submit_proposal: each allowed action with its own input schema,
+ * so the model is told exactly what it may propose. Validation does not rely on the provider honouring it.
+ */
+export function proposalToolSchema(catalog: Catalog, allowed: readonly string[]): Record<string, unknown> {
+  const actions = allowed.map((id) => {
+    const entry = catalog.get(id)!;
+    return {
+      type: 'object',
+      description: `${entry.title}: ${entry.description}`.trim(),
+      properties: { id: { const: id }, inputs: entry.inputs },
+      required: ['id', 'inputs'],
+      additionalProperties: false,
+    };
+  });
+  return {
+    type: 'object',
+    properties: {
+      diagnosis: { type: 'string', description: 'What is wrong and why, in two or three sentences.' },
+      evidence: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          properties: {
+            source: { type: 'string', description: 'Where you saw it: a context section title or a tool name.' },
+            summary: { type: 'string', description: 'The fact, with its numbers.' },
+          },
+          required: ['source', 'summary'],
+          additionalProperties: false,
+        },
+      },
+      action: { anyOf: [...actions, { type: 'null', description: 'No action fits; a human should look.' }] },
+      risk: { type: 'string', enum: ['low', 'medium', 'high'] },
+      confidence: { type: 'number', minimum: 0, maximum: 1 },
+    },
+    required: ['diagnosis', 'evidence', 'action', 'risk', 'confidence'],
+    additionalProperties: false,
+  };
+}
+
+/** Checks model output against the schema, the route's allowed actions and the action's input schema. */
+export function checkAgentProposal(raw: unknown, catalog: Catalog, allowed: readonly string[], gathered: readonly EvidenceItem[]): ProposalCheck {
+  const parsed = AgentProposalSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(proposal)'}: ${issue.message}`) };
+  }
+  const output = parsed.data;
+  if (output.action) {
+    if (!allowed.includes(output.action.id)) {
+      return { ok: false, problems: [`action.id: "${output.action.id}" is not an action you may propose; choose one of ${allowed.join(', ') || '(none)'} or null`] };
+    }
+    const problems = catalog.validateInputs(output.action.id, output.action.inputs);
+    if (problems.length > 0) return { ok: false, problems: problems.map((p) => `action.inputs${p.startsWith('/') ? p.replaceAll('/', '.') : ` ${p}`}`) };
+  }
+  return {
+    ok: true,
+    proposal: {
+      diagnosis: output.diagnosis,
+      evidence: [...gathered, ...output.evidence.map((e) => ({ kind: 'agent', summary: e.summary, data: { source: e.source } }))],
+      action: output.action,
+      risk: output.risk,
+      confidence: output.confidence,
+      source: 'agent',
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { AgentConfig, Config } from '../config/config.schema.js';
+import type { Catalog } from '../remediation/catalog.js';
+import type { Incident } from '../store/incident-store.js';
+import type { LokiApi } from '../tools/loki-api.js';
+import { configuredSource, inProcessSource, openToolbox, type ToolSource } from '../tools/mcp-toolbox.js';
+import type { PrometheusApi } from '../tools/prometheus-api.js';
+import { allowedCatalogActions } from './agent-proposal.js';
+import { buildContextPack } from './context-pack.js';
+import { investigate } from './investigate.js';
+import type { Investigation } from './investigation-record.js';
+import { createLanguageModel, missingModelReason } from './language-model.js';
+import { createRetryingFetch } from './retrying-fetch.js';
+
+export interface Investigator {
+  /** provider/model, for logs. */
+  describe: string;
+  run(incident: Incident, routeActions: readonly string[]): Promise<Investigation>;
+}
+
+export interface InvestigatorDeps {
+  agent: AgentConfig;
+  mcp: Config['mcp'];
+  catalog: Catalog;
+  prometheus: PrometheusApi | null;
+  loki: LokiApi | null;
+  /** Responder's own MCP server, connected in-process; null when mcp.builtin is off. */
+  createBuiltinServer: (() => McpServer) | null;
+  onInvestigation?(investigation: Investigation): void;
+}
+
+/** Null when no model is configured: the workflow then keeps the no-LLM path. */
+export function createInvestigator(deps: InvestigatorDeps): Investigator | null {
+  const { agent } = deps;
+  if (missingModelReason(agent) !== null) return null;
+  const sources: ToolSource[] = [];
+  if (deps.createBuiltinServer) sources.push(inProcessSource('responder', deps.createBuiltinServer));
+  sources.push(...deps.mcp.servers.map(configuredSource));
+  return {
+    describe: `${agent.provider}/${agent.model}`,
+    async run(incident, routeActions) {
+      const context = await buildContextPack(incident, { prometheus: deps.prometheus, loki: deps.loki, settings: agent.context });
+      // Connected per investigation: a server that was down for the last incident may be back for this one.
+      const toolbox = await openToolbox(sources, { resultMaxBytes: agent.toolResultMaxBytes });
+      try {
+        const investigation = await investigate({
+          incident,
+          context,
+          catalog: deps.catalog,
+          allowedActions: allowedCatalogActions(deps.catalog, routeActions),
+          createModel: (onRetry) =>
+            createLanguageModel(
+              agent,
+              createRetryingFetch({ retries: agent.retries, backoffMs: agent.retryBackoffMs, attemptTimeoutMs: agent.requestTimeoutSeconds * 1000, onRetry }),
+            )!,
+          toolbox,
+          budget: { maxSteps: agent.maxSteps, maxTokens: agent.maxTokens, maxOutputTokens: agent.maxOutputTokens, timeoutSeconds: agent.timeoutSeconds },
+          pricing: agent.pricing,
+        });
+        deps.onInvestigation?.(investigation);
+        return investigation;
+      } finally {
+        await toolbox.close();
+      }
+    },
+  };
+}
+

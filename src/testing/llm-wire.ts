@@ -1,0 +1,61 @@
+import type { z } from 'zod';
+import type { ScriptedRequest } from './scripted-llm-server.js';
+
+/** What a wire reads from a request body; the server adds what comes from HTTP (headers, size, raw body). */
+export type WireRequest = Omit<ScriptedRequest, 'headers' | 'bytes' | 'raw'>;
+
+export type WireParse =
+  | { kind: 'parsed'; request: WireRequest; stream: boolean; streamUsage: boolean }
+  | { kind: 'invalid'; message: string };
+
+/** A model message ready to be put on the wire, with the ids and token counts the server chose. */
+export interface WireAnswer {
+  model: string;
+  messageId: string;
+  text: string | undefined;
+  toolCalls: { id: string; name: string; input: Record<string, unknown> }[];
+  usage: { inputTokens: number; outputTokens: number };
+  /** The client asked for usage on a stream (OpenAI sends it only when asked). */
+  streamUsage: boolean;
+}
+
+/** One provider API as the scripted server speaks it. */
+export interface LlmWire {
+  readonly api: ScriptedRequest['api'];
+  readonly path: string;
+  readonly messageIdPrefix: string;
+  readonly toolCallIdPrefix: string;
+  parse(body: unknown): WireParse;
+  errorBody(status: number, message: string): unknown;
+  answerBody(answer: WireAnswer): unknown;
+  /** Server-sent event frames in order, each ending in a blank line. */
+  answerEvents(answer: WireAnswer): string[];
+}
+
+/**
+ * An estimate, a quarter of the characters, so that tests can watch usage flow through the SDK and
+ * budgets; no tokenizer would give these numbers.
+ */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/** Everything the prompt holds, tool definitions included, as the basis of the input token estimate. */
+export function promptText(request: WireRequest): string {
+  const parts: string[] = [request.system];
+  for (const message of request.messages) {
+    parts.push(message.text);
+    for (const call of message.toolCalls) parts.push(call.name, JSON.stringify(call.input) ?? '');
+    for (const result of message.toolResults) parts.push(result.text);
+  }
+  for (const tool of request.tools) parts.push(tool.name, tool.description, JSON.stringify(tool.inputSchema) ?? '');
+  return parts.join('');
+}
+
+export function describeZodError(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
+}
+
+export function sseFrame(data: unknown, event?: string): string {
+  return `${event === undefined ? '' : `event: ${event}\n`}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+}

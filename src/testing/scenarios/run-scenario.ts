@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { allowedCatalogActions } from '../../agent/agent-proposal.js';
+import { buildContextPack } from '../../agent/context-pack.js';
+import { investigate } from '../../agent/investigate.js';
+import type { Investigation } from '../../agent/investigation-record.js';
+import type { ConfiguredModel } from '../../agent/language-model.js';
+import type { RetryNotice } from '../../agent/retrying-fetch.js';
+import type { AgentConfig } from '../../config/config.schema.js';
+import type { Catalog } from '../../remediation/catalog.js';
+import type { Incident } from '../../store/incident-store.js';
+import { createBuiltinMcpServer, startBuiltinMcpHttpServer } from '../../tools/builtin-mcp-server.js';
+import { createLokiApi } from '../../tools/loki-api.js';
+import { configuredSource, inProcessSource, openToolbox, type ToolSource } from '../../tools/mcp-toolbox.js';
+import { createPrometheusApi } from '../../tools/prometheus-api.js';
+import type { Scenario } from './scenario.js';
+import type { ScenarioWorld } from './scenario-world.js';
+
+export type ToolTransport = 'in-process' | 'http';
+
+export interface ScenarioResult {
+  scenario: string;
+  transport: ToolTransport;
+  investigation: Investigation;
+  recall: { found: string[]; missing: string[] };
+  /** Input tokens of the model's last call: everything it had been shown by the end. */
+  tokensShown: number;
+  /** Bytes the backends answered with, against the bytes the model was shown from them. */
+  rawBytes: number;
+  shownBytes: number;
+  chosenAction: string | null;
+  actionCorrect: boolean;
+}
+
+export function scenarioIncident(scenario: Scenario): Incident {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    fingerprint: scenario.name,
+    state: 'investigating',
+    stateReason: null,
+    route: 'scenario',
+    mode: 'approve',
+    alertName: scenario.alert.name,
+    severity: scenario.alert.severity,
+    instance: scenario.alert.labels.instance ?? null,
+    createdAt: now,
+    updatedAt: now,
+    source: 'alertmanager',
+    labels: { alertname: scenario.alert.name, ...scenario.alert.labels },
+    annotations: scenario.alert.annotations,
+    expression: scenario.alert.expression,
+    evidence: null,
+    proposal: null,
+    dryRun: null,
+    decision: null,
+    verification: null,
+  };
+}
+
+/** Everything the model was shown: the operator prompt, the context pack and every tool result. */
+export function shownToModel(investigation: Investigation): string {
+  const toolResults = investigation.transcript.flatMap((e) => (e.kind === 'tool-call' ? [e.result] : []));
+  return [investigation.system, investigation.prompt, ...toolResults].join('\n');
+}
+
+function inputsMatch(expected: Record<string, unknown>, actual: Record<string, unknown>): boolean {
+  return Object.entries(expected).every(([key, value]) => JSON.stringify(actual[key]) === JSON.stringify(value));
+}
+
+/** One investigation of one planted fault, through the real MCP protocol, scored deterministically. */
+export async function runScenario(options: {
+  scenario: Scenario;
+  world: ScenarioWorld;
+  catalog: Catalog;
+  agent: AgentConfig;
+  transport: ToolTransport;
+  createModel(onRetry: (notice: RetryNotice) => void): ConfiguredModel;
+}): Promise<ScenarioResult> {
+  const { scenario, world, agent } = options;
+  const prometheus = createPrometheusApi({ url: world.prometheus.url, timeoutMs: 5000 });
+  const loki = createLokiApi({ url: world.loki.url, timeoutMs: 5000 });
+  const createServer = () => createBuiltinMcpServer({ prometheus, loki, version: 'scenario' });
+  let source: ToolSource;
+  let httpServer: { close(): Promise<void> } | null = null;
+  if (options.transport === 'in-process') {
+    source = inProcessSource('responder', createServer);
+  } else {
+    const token = randomUUID();
+    const served = await startBuiltinMcpHttpServer({ createServer, host: '127.0.0.1', port: 0, bearerToken: token });
+    httpServer = served;
+    source = configuredSource({ name: 'responder', transport: 'http', url: served.url, bearerToken: token, args: [], env: {}, headers: {}, tools: [], timeoutMs: 30_000 });
+  }
+  const incident = scenarioIncident(scenario);
+  const toolbox = await openToolbox([source], { resultMaxBytes: agent.toolResultMaxBytes });
+  try {
+    if (toolbox.unavailable.length > 0) throw new Error(`built-in MCP server unreachable: ${toolbox.unavailable.map((u) => u.error).join('; ')}`);
+    const context = await buildContextPack(incident, { prometheus, loki, settings: agent.context });
+    const investigation = await investigate({
+      incident,
+      context,
+      catalog: options.catalog,
+      allowedActions: allowedCatalogActions(options.catalog, scenario.allowedActions),
+      createModel: options.createModel,
+      toolbox,
+      budget: { maxSteps: agent.maxSteps, maxTokens: agent.maxTokens, maxOutputTokens: agent.maxOutputTokens, timeoutSeconds: agent.timeoutSeconds },
+      pricing: agent.pricing,
+    });
+    const shown = shownToModel(investigation);
+    const found = scenario.keyEvidence.filter((k) => shown.includes(k));
+    const toolCalls = investigation.transcript.flatMap((e) => (e.kind === 'tool-call' ? [e] : []));
+    const modelCalls = investigation.transcript.flatMap((e) => (e.kind === 'model-call' ? [e] : []));
+    const action = investigation.proposal?.action ?? null;
+    return {
+      scenario: scenario.name,
+      transport: options.transport,
+      investigation,
+      recall: { found, missing: scenario.keyEvidence.filter((k) => !found.includes(k)) },
+      tokensShown: modelCalls.at(-1)?.inputTokens ?? 0,
+      rawBytes: context.sections.reduce((sum, s) => sum + s.rawBytes, 0) + toolCalls.reduce((sum, t) => sum + (t.rawBytes ?? t.resultBytes), 0),
+      shownBytes: context.sections.reduce((sum, s) => sum + Buffer.byteLength(s.text), 0) + toolCalls.reduce((sum, t) => sum + t.shownBytes, 0),
+      chosenAction: action?.id ?? null,
+      actionCorrect: action !== null && action.id === scenario.expected.action && inputsMatch(scenario.expected.inputs, action.inputs),
+    };
+  } finally {
+    await toolbox.close();
+    await httpServer?.close();
+  }
+}

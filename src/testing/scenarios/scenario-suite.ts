@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import type { ConfiguredModel } from '../../agent/language-model.js';
+import { createLanguageModel } from '../../agent/language-model.js';
+import { createRetryingFetch, type RetryNotice } from '../../agent/retrying-fetch.js';
+import { ConfigSchema, type AgentConfig } from '../../config/config.schema.js';
+import { resolveShippedPath } from '../../config/package-paths.js';
+import { loadCatalog } from '../../remediation/catalog.js';
+import { scriptFromTurns, startScriptedLlmServer, type ScriptedLlmServer, type ScriptedTurn } from '../scripted-llm-server.js';
+import { runScenario, type ScenarioResult, type ToolTransport } from './run-scenario.js';
+import { loadScenarios, type Scenario } from './scenario.js';
+import { startScenarioWorld } from './scenario-world.js';
+
+export const DEFAULT_SCENARIO_DIR = 'test/scenarios';
+
+/** Change events in the scenarios are Loki lines labelled kind="change". */
+export const SCENARIO_CONTEXT = { changeSelector: '{kind="change"}' };
+
+export function scenarioTurns(scenario: Scenario): ScriptedTurn[] {
+  return scenario.script.map((turn) => ('text' in turn ? { kind: 'text', text: turn.text } : { kind: 'tool-calls', calls: turn.toolCalls }));
+}
+
+export function modelFactory(agent: AgentConfig): (onRetry: (notice: RetryNotice) => void) => ConfiguredModel {
+  return (onRetry) => {
+    const fetchWithRetries = createRetryingFetch({ retries: agent.retries, backoffMs: agent.retryBackoffMs, attemptTimeoutMs: agent.requestTimeoutSeconds * 1000, onRetry });
+    const model = createLanguageModel(agent, fetchWithRetries);
+    if (!model) throw new Error('no model configured: set agent.provider and agent.apiKey (or agent.baseUrl for openai-compatible)');
+    return model;
+  };
+}
+
+export interface SuiteOptions {
+  directory?: string;
+  transports: readonly ToolTransport[];
+  /** A configured real model (responder eval); when absent, each scenario's script plays the model. */
+  agent?: AgentConfig;
+  onResult?(result: ScenarioResult): void;
+}
+
+/**
+ * Plants every scenario in one real Prometheus and the Loki fake, then investigates each one through
+ * the real MCP protocol on each transport, with the scripted model or a configured real one.
+ */
+export async function runScenarioSuite(options: SuiteOptions): Promise<ScenarioResult[]> {
+  const directory = resolveShippedPath(options.directory ?? DEFAULT_SCENARIO_DIR);
+  const scenarios = loadScenarios(directory);
+  const catalog = loadCatalog(join(directory, 'catalog'));
+  const world = await startScenarioWorld(scenarios);
+  let scripted: ScriptedLlmServer | null = null;
+  try {
+    let agent = options.agent;
+    if (!agent) {
+      scripted = await startScriptedLlmServer();
+      agent = ConfigSchema.parse({ agent: { provider: 'anthropic', apiKey: 'scripted', baseUrl: scripted.anthropicBaseUrl, model: 'scripted', retries: 0 } }).agent;
+    }
+    agent = { ...agent, context: { ...agent.context, ...SCENARIO_CONTEXT } };
+    const results: ScenarioResult[] = [];
+    for (const scenario of scenarios) {
+      for (const transport of options.transports) {
+        scripted?.setScript(scriptFromTurns(scenarioTurns(scenario)));
+        const result = await runScenario({ scenario, world, catalog, agent, transport, createModel: modelFactory(agent) });
+        options.onResult?.(result);
+        results.push(result);
+      }
+    }
+    return results;
+  } finally {
+    await scripted?.close();
+    await world.stop();
+  }
+}

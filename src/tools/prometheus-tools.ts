@@ -1,0 +1,205 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { ResponderError } from '../domain/errors.js';
+import { LabelMatcherSchema, SelectorSchema, selectorToPromQl, toSelector, type SelectorArgument } from './label-selector.js';
+import { parseToolTime, resolveTimeRange, TIME_FORMAT_HINT } from './parse-tool-time.js';
+import type { InstantSample, PrometheusApi, RangeSeries } from './prometheus-api.js';
+import { formatLabels, formatNumber, formatSeriesSummary, parseSampleValue, summariseSeries } from './series-summary.js';
+import { datasourceUidArgument, omitted, readOnlyTool, runTool, type ErrorHints } from './tool-result.js';
+
+export interface PrometheusToolOptions {
+  /** Series summarised per range query; the rest are counted. */
+  maxSeries?: number;
+  /** Samples listed per instant query. */
+  maxSamples?: number;
+  now?: () => Date;
+}
+
+const HOUR_MS = 3_600_000;
+const TARGET_POINTS = 60;
+
+const HINTS: ErrorHints = {
+  prometheus_query_failed:
+    'Fix the PromQL and call again. Check metric names with list_prometheus_metric_names and label values with list_prometheus_label_values; a range query with too many points needs a larger stepSeconds.',
+  prometheus_unreachable: 'Prometheus did not answer; carry on with other evidence, or try once more later.',
+};
+
+const WORKFLOW = 'WORKFLOW: list_prometheus_metric_names → list_prometheus_label_values → query_prometheus.';
+
+const matchesArgument = z
+  .array(z.union([z.string(), SelectorSchema, LabelMatcherSchema]))
+  .optional()
+  .describe('Optionally, series selectors that a series must match, as PromQL (\'up{job="node"}\') or as {"filters":[{"name":"job","type":"=","value":"node"}]}');
+const startArgument = z.string().optional().describe(`Optionally, the start of the time range; ${TIME_FORMAT_HINT}`);
+const endArgument = z.string().optional().describe(`Optionally, the end of the time range; ${TIME_FORMAT_HINT}`);
+
+function promQlSelectors(matches: readonly (string | SelectorArgument)[] | undefined): string[] | undefined {
+  if (!matches || matches.length === 0) return undefined;
+  return matches.map((m) => (typeof m === 'string' ? m : selectorToPromQl(toSelector(m))));
+}
+
+function optionalRange(start: string | undefined, end: string | undefined, now: Date): { start?: Date; end?: Date } {
+  return { ...(start ? { start: parseToolTime(start, now) } : {}), ...(end ? { end: parseToolTime(end, now) } : {}) };
+}
+
+function compileRegex(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern);
+  } catch (error) {
+    throw new ResponderError('invalid_argument', `the regex ${JSON.stringify(pattern)} is invalid: ${(error as Error).message}`);
+  }
+}
+
+function lastValue(series: RangeSeries): number {
+  const last = series.values[series.values.length - 1];
+  const value = last ? parseSampleValue(last[1]) : NaN;
+  return Number.isNaN(value) ? -Infinity : value;
+}
+
+/** One summary line per series; when capped, the series with the highest last value are the ones shown. */
+export function formatRangeResult(series: readonly RangeSeries[], window: { start: Date; end: Date; stepSeconds: number }, maxSeries: number): string {
+  const head = `range ${window.start.toISOString()} → ${window.end.toISOString()}, step ${window.stepSeconds}s: ${series.length} series`;
+  if (series.length === 0) {
+    return `${head}. No data: the expression matched no series in this range. Check the metric name with list_prometheus_metric_names and label values with list_prometheus_label_values, or widen the range.`;
+  }
+  const capped = series.length > maxSeries;
+  const shown = capped ? [...series].sort((a, b) => lastValue(b) - lastValue(a)).slice(0, maxSeries) : series;
+  return [
+    capped ? `${head}, showing the ${maxSeries} with the highest last value` : head,
+    ...shown.map((s) => formatSeriesSummary(summariseSeries(s))),
+    ...omitted(series.length - shown.length, 'series', 'aggregate with sum by (...) or topk(...), or add label matchers'),
+  ].join('\n');
+}
+
+/** `series value` lines, as the Prometheus console shows an instant vector. */
+export function formatInstantResult(samples: readonly InstantSample[], maxSamples: number): string {
+  if (samples.length === 0) return 'No data: the expression matched no series at this time. Check names with list_prometheus_metric_names, or run a range query to see when it had data.';
+  const at = new Date(samples[0]!.value[0] * 1000).toISOString();
+  const shown = samples.slice(0, maxSamples);
+  return [
+    `${samples.length} series at ${at}`,
+    ...shown.map((s) => `${formatLabels(s.metric)} ${formatNumber(parseSampleValue(s.value[1]))}`),
+    ...omitted(samples.length - shown.length, 'series', 'aggregate with sum by (...) or topk(...), or add label matchers'),
+  ].join('\n');
+}
+
+function listText(title: string, noun: string, values: readonly string[], limit: number): string {
+  const shown = values.slice(0, limit);
+  return [`${title}: ${values.length}${values.length > limit ? `, showing ${limit}` : ''}`, ...shown, ...omitted(values.length - shown.length, noun, 'raise limit or add matches')].join('\n');
+}
+
+export function registerPrometheusTools(server: McpServer, api: PrometheusApi, options: PrometheusToolOptions = {}): void {
+  const maxSeries = options.maxSeries ?? 20;
+  const maxSamples = options.maxSamples ?? 50;
+  const now = options.now ?? (() => new Date());
+
+  server.registerTool(
+    'query_prometheus',
+    {
+      ...readOnlyTool(
+        'Query Prometheus metrics',
+        `${WORKFLOW} Query Prometheus with a PromQL expression. queryType 'range' (default) summarises each series over startTime..endTime in one line (last, min, max, mean, trend, change) instead of raw points; defaults: the last hour ending now, stepSeconds = range/${TARGET_POINTS} (at least 1). queryType 'instant' gives each series' value at endTime (default now). At most ${maxSeries} series are summarised (${maxSamples} for instant); aggregate with sum by (...) or topk(...) for more. Times: RFC3339 or relative to now, e.g. 'now', 'now-1h', 'now-2h45m'.`,
+      ),
+      inputSchema: {
+        datasourceUid: datasourceUidArgument,
+        expr: z.string().min(1).describe('The PromQL expression to query'),
+        startTime: z.string().optional().describe(`The start time, for range queries (default: an hour before endTime); ${TIME_FORMAT_HINT}`),
+        endTime: z.string().optional().describe(`The end time (default: now); for instant queries the evaluation time; ${TIME_FORMAT_HINT}`),
+        stepSeconds: z.number().positive().optional().describe(`The step between points in seconds, for range queries (default: range/${TARGET_POINTS}, at least 1)`),
+        queryType: z.enum(['range', 'instant']).optional().describe("'range' (default) or 'instant'"),
+      },
+    },
+    (args) =>
+      runTool(HINTS, async () => {
+        const at = now();
+        if (args.queryType === 'instant') {
+          const time = args.endTime ? parseToolTime(args.endTime, at) : at;
+          const { data, rawBytes } = await api.instant(args.expr, time);
+          return { text: formatInstantResult(data, maxSamples), rawBytes };
+        }
+        const window = resolveTimeRange(args.startTime, args.endTime, at, HOUR_MS);
+        const stepSeconds = args.stepSeconds ?? Math.max(1, Math.round((window.end.getTime() - window.start.getTime()) / 1000 / TARGET_POINTS));
+        const { data, rawBytes } = await api.range(args.expr, window.start, window.end, stepSeconds);
+        return { text: formatRangeResult(data, { ...window, stepSeconds }, maxSeries), rawBytes };
+      }),
+  );
+
+  server.registerTool(
+    'list_prometheus_metric_names',
+    {
+      ...readOnlyTool(
+        'List Prometheus metric names',
+        `${WORKFLOW} Start here to find which metrics exist: lists metric names, filtered by a regex (unanchored, e.g. 'cpu|memory'), a page at a time.`,
+      ),
+      inputSchema: {
+        datasourceUid: datasourceUidArgument,
+        regex: z.string().optional().describe('The regex to match against the metric names'),
+        limit: z.number().int().positive().max(1000).optional().describe('The maximum number of results to return (default 10)'),
+        page: z.number().int().positive().optional().describe('The page number to return (default 1)'),
+        startRfc3339: startArgument,
+        endRfc3339: endArgument,
+      },
+    },
+    (args) =>
+      runTool(HINTS, async () => {
+        const limit = args.limit ?? 10;
+        const page = args.page ?? 1;
+        const pattern = args.regex ? compileRegex(args.regex) : null;
+        const { data, rawBytes } = await api.labelValues('__name__', optionalRange(args.startRfc3339, args.endRfc3339, now()));
+        const names = pattern ? data.filter((name) => pattern.test(name)) : data;
+        const pages = Math.max(1, Math.ceil(names.length / limit));
+        const shown = names.slice((page - 1) * limit, page * limit);
+        const filter = args.regex ? ` matching /${args.regex}/` : '';
+        const head = `${names.length} metric names${filter}; page ${page} of ${pages}${shown.length === 0 && names.length > 0 ? ' is empty' : ''}`;
+        const next = page < pages ? [`(next: page=${page + 1})`] : [];
+        return { text: [head, ...shown, ...next].join('\n'), rawBytes };
+      }),
+  );
+
+  server.registerTool(
+    'list_prometheus_label_names',
+    {
+      ...readOnlyTool(
+        'List Prometheus label names',
+        `${WORKFLOW} Lists label names, optionally only those on series matching the selectors, to learn how series are told apart (job, instance, ...).`,
+      ),
+      inputSchema: {
+        datasourceUid: datasourceUidArgument,
+        matches: matchesArgument,
+        startRfc3339: startArgument,
+        endRfc3339: endArgument,
+        limit: z.number().int().positive().optional().describe('Optionally, the maximum number of results to return (default 100)'),
+      },
+    },
+    (args) =>
+      runTool(HINTS, async () => {
+        const match = promQlSelectors(args.matches);
+        const { data, rawBytes } = await api.labelNames({ ...optionalRange(args.startRfc3339, args.endRfc3339, now()), ...(match ? { match } : {}) });
+        return { text: listText('label names', 'names', data, args.limit ?? 100), rawBytes };
+      }),
+  );
+
+  server.registerTool(
+    'list_prometheus_label_values',
+    {
+      ...readOnlyTool(
+        'List Prometheus label values',
+        `${WORKFLOW} Gets the values of one label (e.g. instance, job), optionally only on series matching the selectors, to write exact matchers for query_prometheus.`,
+      ),
+      inputSchema: {
+        datasourceUid: datasourceUidArgument,
+        labelName: z.string().min(1).describe('The name of the label to query'),
+        matches: matchesArgument,
+        startRfc3339: startArgument,
+        endRfc3339: endArgument,
+        limit: z.number().int().positive().optional().describe('Optionally, the maximum number of results to return (default 100)'),
+      },
+    },
+    (args) =>
+      runTool(HINTS, async () => {
+        const match = promQlSelectors(args.matches);
+        const { data, rawBytes } = await api.labelValues(args.labelName, { ...optionalRange(args.startRfc3339, args.endRfc3339, now()), ...(match ? { match } : {}) });
+        return { text: listText(`values of label "${args.labelName}"`, 'values', data, args.limit ?? 100), rawBytes };
+      }),
+  );
+}

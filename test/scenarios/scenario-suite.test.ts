@@ -1,0 +1,40 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ScenarioResult } from '../../src/testing/scenarios/run-scenario.js';
+import { loadScenarios } from '../../src/testing/scenarios/scenario.js';
+import { formatScenarioReport } from '../../src/testing/scenarios/scenario-report.js';
+import { runScenarioSuite } from '../../src/testing/scenarios/scenario-suite.js';
+
+const scenarios = loadScenarios(import.meta.dirname);
+let results: ScenarioResult[] = [];
+
+// One real Prometheus holds every planted fault; each is investigated by the scripted model through
+// the real MCP protocol, against the built-in server in-process and over streamable HTTP.
+beforeAll(async () => {
+  results = await runScenarioSuite({ directory: import.meta.dirname, transports: ['in-process', 'http'] });
+  console.log(formatScenarioReport(results));
+}, 240_000);
+
+describe('planted-fault scenarios', () => {
+  it('has at least the six faults the agent must handle', () => {
+    expect(scenarios.map((s) => s.name).sort()).toEqual(
+      expect.arrayContaining(['bad-config-change', 'disk-filling', 'error-spike-after-deploy', 'memory-leak', 'runaway-cpu', 'suspicious-traffic']),
+    );
+  });
+
+  for (const scenario of scenarios) {
+    for (const transport of ['in-process', 'http'] as const) {
+      it(`${scenario.name} over ${transport}: the model is shown the key evidence and the expected action passes validation`, () => {
+        const result = results.find((r) => r.scenario === scenario.name && r.transport === transport);
+        expect(result, 'scenario did not run').toBeDefined();
+        expect(result!.recall.missing).toEqual([]);
+        expect(result!.investigation.outcome).toBe('proposed');
+        expect(result!.chosenAction).toBe(scenario.expected.action);
+        expect(result!.actionCorrect).toBe(true);
+        // What the tools returned was summarised, not dumped.
+        expect(result!.rawBytes).toBeGreaterThan(result!.shownBytes);
+        const toolCalls = result!.investigation.transcript.filter((e) => e.kind === 'tool-call');
+        expect(toolCalls.every((t) => !t.isError)).toBe(true);
+      });
+    }
+  }
+});
