@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { ResponderError } from '../domain/errors.js';
-import { closeServer, listenOnLoopback } from './listen-on-loopback.js';
+import { closeServer, listenOnLoopback, readBody } from './listen-on-loopback.js';
 import { matchesLine, matchesStream, parseLogQuery, type LogQuery } from './parse-log-query.js';
 
 export interface FakeLoki {
@@ -91,15 +91,6 @@ function queryParameter(params: URLSearchParams, required: boolean): LogQuery | 
   const parsed = parseLogQuery(text);
   if (parsed.kind === 'invalid') throw new BadRequest(parsed.message);
   return parsed.query;
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {

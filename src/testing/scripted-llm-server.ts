@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { anthropicMessagesWire } from './anthropic-messages-wire.js';
-import { closeServer, listenOnLoopback } from './listen-on-loopback.js';
+import { closeServer, listenOnLoopback, readBody } from './listen-on-loopback.js';
 import { estimateTokens, promptText, type LlmWire, type WireAnswer } from './llm-wire.js';
 import { openaiChatWire } from './openai-chat-wire.js';
 
@@ -99,15 +99,6 @@ const DEFAULT_ERROR_MESSAGES: Record<number, string> = {
   503: 'scripted service unavailable',
   529: 'scripted overload',
 };
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
 
 function flattenHeaders(request: IncomingMessage): Record<string, string> {
   return Object.fromEntries(

@@ -1,6 +1,6 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { linkMcpClient } from '../testing/link-mcp-client.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerAlertingTools } from './alerting-tools.js';
 import type { PrometheusAlert, PrometheusApi, PrometheusRule } from './prometheus-api.js';
@@ -32,10 +32,7 @@ async function connect(): Promise<Client> {
   };
   const server = new McpServer({ name: 'test', version: '1' });
   registerAlertingTools(server, api);
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'test', version: '1' });
-  await client.connect(clientSide);
+  const client = await linkMcpClient(server);
   clients.push(client);
   return client;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ResponderError } from '../domain/errors.js';
+import { labelMatches } from '../domain/label-match.js';
 
 // A fresh schema per use: a shared instance becomes a JSON Schema $ref, which some model APIs refuse.
 function labelMatcherSchema() {
@@ -42,17 +43,5 @@ function compile(pattern: string): RegExp {
 
 /** True when every filter matches; a missing label reads as the empty string, as in PromQL. */
 export function matchesSelector(selector: Selector, labels: Record<string, string>): boolean {
-  return selector.filters.every((filter) => {
-    const value = labels[filter.name] ?? '';
-    switch (filter.type) {
-      case '=':
-        return value === filter.value;
-      case '!=':
-        return value !== filter.value;
-      case '=~':
-        return compile(filter.value).test(value);
-      case '!~':
-        return !compile(filter.value).test(value);
-    }
-  });
+  return selector.filters.every((filter) => labelMatches(labels, { name: filter.name, operator: filter.type, value: filter.value }, compile));
 }

@@ -1,36 +1,14 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { answerWith, stubHttpServers, type StubHandler } from '../testing/stub-http-server.js';
 import { createLokiApi } from './loki-api.js';
 
 // The fake Loki answers in test/integration; these pin down headers, parameters and odd answers.
-const servers: Server[] = [];
+const stubs = stubHttpServers();
+const stub = (handler: StubHandler) => stubs.start(handler);
+const answer = answerWith;
 
-async function stub(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function answer(status: number, body: string, type = 'application/json') {
-  return (_request: IncomingMessage, response: ServerResponse) => {
-    response.writeHead(status, { 'content-type': type });
-    response.end(body);
-  };
-}
-
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise((resolve) => {
-          server.closeAllConnections();
-          server.close(resolve);
-        }),
-    ),
-  );
-});
+afterEach(() => stubs.stopAll());
 
 describe('createLokiApi', () => {
   it('sends the tenant and nanosecond times, and drops structured metadata from entries', async () => {

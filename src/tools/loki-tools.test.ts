@@ -1,6 +1,6 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { linkMcpClient } from '../testing/link-mcp-client.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResponderError } from '../domain/errors.js';
 import type { LokiApi } from './loki-api.js';
@@ -13,10 +13,7 @@ async function connect(api: Partial<LokiApi>): Promise<Client> {
   const server = new McpServer({ name: 'test', version: '1' });
   const fail = () => Promise.reject(new Error('not stubbed'));
   registerLokiTools(server, { url: 'http://loki', queryRange: fail, labels: fail, labelValues: fail, ...api }, { now: () => NOW });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'test', version: '1' });
-  await client.connect(clientSide);
+  const client = await linkMcpClient(server);
   clients.push(client);
   return client;
 }

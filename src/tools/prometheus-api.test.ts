@@ -1,36 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { answerWith, stubHttpServers, type StubHandler } from '../testing/stub-http-server.js';
 import { createPrometheusApi } from './prometheus-api.js';
 
 // A real Prometheus is queried in test/integration; these pin down what a real one rarely does.
-const servers: Server[] = [];
+const stubs = stubHttpServers();
+const stub = (handler: StubHandler) => stubs.start(handler);
+const answer = answerWith;
 
-async function stub(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function answer(status: number, body: string, type = 'application/json') {
-  return (_request: IncomingMessage, response: ServerResponse) => {
-    response.writeHead(status, { 'content-type': type });
-    response.end(body);
-  };
-}
-
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise((resolve) => {
-          server.closeAllConnections();
-          server.close(resolve);
-        }),
-    ),
-  );
-});
+afterEach(() => stubs.stopAll());
 
 describe('createPrometheusApi', () => {
   it('turns a scalar into one sample without labels and reports the body size', async () => {
@@ -46,7 +23,7 @@ describe('createPrometheusApi', () => {
 
   it('says unreachable, with the reason, for a closed port and for a server that never answers', async () => {
     const closed = await stub(answer(200, '{}'));
-    await new Promise((resolve) => servers.pop()!.close(resolve));
+    await stubs.stopAll();
     await expect(createPrometheusApi({ url: closed, timeoutMs: 1000 }).rules()).rejects.toMatchObject({ code: 'prometheus_unreachable', message: expect.stringContaining('ECONNREFUSED') });
     const silent = await stub(() => undefined);
     await expect(createPrometheusApi({ url: silent, timeoutMs: 100 }).rules()).rejects.toMatchObject({ code: 'prometheus_unreachable', message: expect.stringContaining('no answer within 100 ms') });

@@ -1,6 +1,6 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { linkMcpClient } from '../testing/link-mcp-client.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResponderError } from '../domain/errors.js';
 import type { PrometheusApi, RangeSeries } from './prometheus-api.js';
@@ -17,10 +17,7 @@ function stubApi(overrides: Partial<PrometheusApi> = {}): PrometheusApi {
 async function connect(api: PrometheusApi, options: { maxSeries?: number } = {}): Promise<Client> {
   const server = new McpServer({ name: 'test', version: '1' });
   registerPrometheusTools(server, api, { ...options, now: () => NOW });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'test', version: '1' });
-  await client.connect(clientSide);
+  const client = await linkMcpClient(server);
   clients.push(client);
   return client;
 }

@@ -73,8 +73,13 @@ it('a playbook that overruns its timeout is killed with everything it started', 
   expect(result.outcome).toBe('timed_out');
   expect(result.output).toMatch(/killed after 3s timeout/);
   expect(Date.now() - started).toBeLessThan(30_000);
-  await new Promise((r) => setTimeout(r, 500));
-  const sleepers = readdirProcs().filter((cmd) => cmd.includes('sleep\u0000120'));
+  // SIGTERM first; anything in the group that outlives it gets SIGKILL after the grace period.
+  const deadline = Date.now() + 10_000;
+  let sleepers = readdirProcs().filter((cmd) => cmd.includes('sleep\u0000120'));
+  while (sleepers.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    sleepers = readdirProcs().filter((cmd) => cmd.includes('sleep\u0000120'));
+  }
   expect(sleepers).toEqual([]);
 });
 
