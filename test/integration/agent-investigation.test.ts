@@ -1,5 +1,8 @@
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { allowedCatalogActions } from '../../src/agent/agent-proposal.js';
@@ -218,6 +221,50 @@ describe('agent investigation on a real Prometheus through MCP', () => {
     ]);
     expect(investigation.unavailableServers).toEqual([{ server: 'grafana', error: expect.any(String) }]);
     expect(investigation.outcome).toBe('proposed');
+  });
+});
+
+describe('external MCP servers', () => {
+  it('reaches an SSE server (the older mcp-grafana transport) with its configured headers', async () => {
+    const transports = new Map<string, SSEServerTransport>();
+    const seenHeaders: string[] = [];
+    const http: Server = createServer((request, response) => {
+      seenHeaders.push(String(request.headers['x-grafana-org-id']));
+      if (request.headers.authorization !== 'Bearer sse-token') {
+        response.writeHead(401).end('no');
+        return;
+      }
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      if (request.method === 'GET' && url.pathname === '/sse') {
+        const transport = new SSEServerTransport('/messages', response);
+        transports.set(transport.sessionId, transport);
+        const prometheus = createPrometheusApi({ url: world.prometheus.url, timeoutMs: 5000 });
+        void createBuiltinMcpServer({ prometheus, loki: null, version: 'sse' }).connect(transport);
+        return;
+      }
+      const transport = transports.get(url.searchParams.get('sessionId') ?? '');
+      if (request.method === 'POST' && transport) void transport.handlePostMessage(request, response);
+      else response.writeHead(404).end();
+    });
+    await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/sse`;
+      const source = configuredSource({ name: 'grafana', transport: 'sse', url, bearerToken: 'sse-token', headers: { 'X-Grafana-Org-Id': '7' }, args: [], env: {}, tools: [], timeoutMs: 10_000 });
+      const toolbox = await openToolbox([source], { resultMaxBytes: 10_000 });
+      try {
+        expect(toolbox.unavailable).toEqual([]);
+        const result = await toolbox.call('query_prometheus', { expr: 'http_requests_per_second', queryType: 'instant', startTime: 'now' });
+        expect(result.isError).toBe(false);
+        expect(result.text).toContain('service="edge"');
+        // The stream request and every posted message carried the configured header.
+        expect(new Set(seenHeaders)).toEqual(new Set(['7']));
+      } finally {
+        await toolbox.close();
+      }
+    } finally {
+      http.closeAllConnections();
+      await new Promise((done) => http.close(done));
+    }
   });
 });
 
