@@ -33,11 +33,13 @@ export function buildSystemPrompt(catalog: Catalog, allowed: readonly string[], 
 
 /** The first user message: the context pack, every part fenced as untrusted. */
 export function buildInvestigationPrompt(incident: Incident, sections: readonly ContextSection[]): string {
-  const parts = [
-    `Incident ${incident.id}: alert ${JSON.stringify(incident.alertName)} (severity ${JSON.stringify(incident.severity)}) on ${JSON.stringify(incident.instance ?? 'unknown instance')}.`,
-    'Context gathered before your first turn:',
-  ];
-  for (const section of sections) parts.push(`## ${section.title}\n${fenceUntrusted(section.source, section.text)}`);
+  // Alert names, label values and the queries built from them are data too: none of it appears
+  // outside a fence, not even in a fence's label.
+  const parts = [`Incident ${incident.id}. Context gathered before your first turn:`];
+  for (const section of sections) {
+    const body = section.source === 'alert' ? section.text : `query: ${section.source}\n${section.text}`;
+    parts.push(`## ${section.title}\n${fenceUntrusted(section.title, body)}`);
+  }
   parts.push(`Investigate, then call ${SUBMIT_PROPOSAL_TOOL}.`);
   return parts.join('\n\n');
 }

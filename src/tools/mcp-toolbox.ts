@@ -112,21 +112,30 @@ export async function openToolbox(sources: readonly ToolSource[], options: { res
   const withheld: { server: string; tool: string; reason: string }[] = [];
   const offered: { source: Connected; tool: { name: string; description?: string; inputSchema: Record<string, unknown> } }[] = [];
 
-  for (const source of sources) {
-    try {
-      const { transport, close } = await source.connect();
-      const client = new Client({ name: 'responder', version: '1' });
-      await client.connect(transport, { timeout: source.timeoutMs });
-      const entry: Connected = { source, client, close };
-      connected.push(entry);
-      const { tools } = await client.listTools(undefined, { timeout: source.timeoutMs });
-      for (const tool of tools) {
-        if (tool.annotations?.readOnlyHint !== true) withheld.push({ server: source.name, tool: tool.name, reason: 'not marked read-only' });
-        else if (source.allow.length > 0 && !source.allow.includes(tool.name)) withheld.push({ server: source.name, tool: tool.name, reason: 'not on the allow-list' });
-        else offered.push({ source: entry, tool: { name: tool.name, description: tool.description, inputSchema: tool.inputSchema as Record<string, unknown> } });
+  // Connected side by side: one slow server must not hold up the others.
+  const listed = await Promise.all(
+    sources.map(async (source) => {
+      try {
+        const { transport, close } = await source.connect();
+        const client = new Client({ name: 'responder', version: '1' });
+        await client.connect(transport, { timeout: source.timeoutMs });
+        const entry: Connected = { source, client, close };
+        connected.push(entry);
+        const { tools } = await client.listTools(undefined, { timeout: source.timeoutMs });
+        return { entry, tools };
+      } catch (error) {
+        unavailable.push({ server: source.name, error: (error as Error).message });
+        return null;
       }
-    } catch (error) {
-      unavailable.push({ server: source.name, error: (error as Error).message });
+    }),
+  );
+  for (const found of listed) {
+    if (!found) continue;
+    const { entry, tools } = found;
+    for (const tool of tools) {
+      if (tool.annotations?.readOnlyHint !== true) withheld.push({ server: entry.source.name, tool: tool.name, reason: 'not marked read-only' });
+      else if (entry.source.allow.length > 0 && !entry.source.allow.includes(tool.name)) withheld.push({ server: entry.source.name, tool: tool.name, reason: 'not on the allow-list' });
+      else offered.push({ source: entry, tool: { name: tool.name, description: tool.description, inputSchema: tool.inputSchema as Record<string, unknown> } });
     }
   }
 

@@ -119,7 +119,7 @@ describe('responder eval', () => {
 
   /** Plays each scenario's own turns, chosen by the alert named in the prompt: a model that gets every one right. */
   const knowsEveryScenario: Script = (request, index) => {
-    const scenario = scenarios.find((s) => request.messages[0]?.text.includes(`alert "${s.alert.name}"`));
+    const scenario = scenarios.find((s) => request.messages[0]?.text.includes(`name: ${s.alert.name}\n`));
     return scenario ? scriptFromTurns(scenarioTurns(scenario))(request, index) : { kind: 'text', text: 'unknown scenario' };
   };
   const modelEnv = () => ({ RESPONDER_AGENT__API_KEY: 'scripted', RESPONDER_AGENT__BASE_URL: llm.anthropicBaseUrl, RESPONDER_AGENT__MODEL: 'scripted-eval' });
