@@ -100,7 +100,11 @@ mcpCommand
       keepRunning = false;
       return;
     }
-    const server = await startBuiltinMcpHttpServer({ createServer: create, host: options.host ?? config.mcp.serve.host, port, bearerToken: config.mcp.serve.bearerToken });
+    const host = options.host ?? config.mcp.serve.host;
+    if (!config.mcp.serve.bearerToken && !['127.0.0.1', '::1', 'localhost'].includes(host)) {
+      console.error(`warning: serving on ${host} without mcp.serve.bearerToken; anyone who reaches the port can query Prometheus and Loki through it`);
+    }
+    const server = await startBuiltinMcpHttpServer({ createServer: create, host, port, bearerToken: config.mcp.serve.bearerToken });
     console.log(`responder MCP server listening at ${server.url}${config.mcp.serve.bearerToken ? ' (bearer token required)' : ''}`);
     const stop = () => void server.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
