@@ -3,11 +3,14 @@ import { RiskSchema, type EvidenceItem, type Proposal } from '../domain/proposal
 import type { Catalog } from '../remediation/catalog.js';
 
 /** What the model must hand in through the submit_proposal tool. */
+// PostgreSQL's jsonb cannot store U+0000; a model echoing binary log noise must not fail the incident.
+const Text = z.string().transform((text) => text.replaceAll('\u0000', '\uFFFD'));
+
 export const AgentProposalSchema = z
   .object({
-    diagnosis: z.string().trim().min(1, 'say what is wrong'),
+    diagnosis: Text.pipe(z.string().trim().min(1, 'say what is wrong')),
     evidence: z
-      .array(z.object({ source: z.string().min(1), summary: z.string().min(1) }).strict())
+      .array(z.object({ source: Text.pipe(z.string().min(1)), summary: Text.pipe(z.string().min(1)) }).strict())
       .min(1, 'cite at least one piece of evidence you were shown'),
     action: z.object({ id: z.string().min(1), inputs: z.record(z.unknown()) }).strict().nullable(),
     risk: RiskSchema,

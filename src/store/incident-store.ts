@@ -67,6 +67,11 @@ export interface IntakeResult {
   startWorkflow: boolean;
 }
 
+/** jsonb cannot hold U+0000, and a log line or model answer may carry one; it is stored as U+FFFD. */
+function withoutNul(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value;
+}
+
 interface IncidentRow {
   id: string;
   fingerprint: string;
@@ -270,7 +275,7 @@ export function createIncidentStore(pool: Pool) {
         for (const [key, column] of Object.entries(PATCHABLE)) {
           const value = request.patch?.[key as keyof IncidentPatch];
           if (value === undefined) continue;
-          values.push(JSON.stringify(value));
+          values.push(JSON.stringify(value, withoutNul));
           sets.push(`${column} = $${values.length}`);
         }
         await client.query(`UPDATE incidents SET ${sets.join(', ')} WHERE id = $1`, values);
@@ -291,7 +296,7 @@ export function createIncidentStore(pool: Pool) {
         for (const [key, column] of Object.entries(PATCHABLE)) {
           const value = patch[key as keyof IncidentPatch];
           if (value === undefined) continue;
-          values.push(JSON.stringify(value));
+          values.push(JSON.stringify(value, withoutNul));
           sets.push(`${column} = $${values.length}`);
         }
         await client.query(`UPDATE incidents SET ${sets.join(', ')} WHERE id = $1`, values);
@@ -356,7 +361,7 @@ export function createIncidentStore(pool: Pool) {
             investigation.usage.inputTokens,
             investigation.usage.outputTokens,
             investigation.usage.costUsd,
-            JSON.stringify(investigation),
+            JSON.stringify(investigation, withoutNul),
           ],
         );
         await appendAuditEvent(client, {

@@ -99,6 +99,19 @@ describe('the workflow with an LLM agent', () => {
     expect(record.investigation).toMatchObject({ outcome: 'fallback' });
   });
 
+  it('stores a model answer carrying a NUL character (jsonb refuses U+0000) instead of failing the incident', async () => {
+    const turn = proposeRestart();
+    if (turn.kind !== 'tool-calls') throw new Error('unexpected turn');
+    const input = turn.calls[0]!.input as { diagnosis: string };
+    input.diagnosis = 'binary noise \u0000 in the log';
+    llm.setScript(scriptFromTurns([{ kind: 'text', text: 'thinking \u0000 aloud' }, turn]));
+    const id = await open(alert());
+    const record = await responder.waitFor(id, past(['awaiting_approval', 'failed', 'denied', 'diagnosed']));
+    expect(record.state).toBe('awaiting_approval');
+    expect((record.proposal as { diagnosis: string }).diagnosis).toBe('binary noise \uFFFD in the log');
+    expect(record.investigation!.transcript.find((e) => e.kind === 'model-call')).toMatchObject({ text: 'thinking \uFFFD aloud' });
+  });
+
   it('ends a diagnose-only incident at the agent diagnosis', async () => {
     llm.setScript(scriptFromTurns([proposeRestart()]));
     const id = await open(alert({ look: 'only' }));
