@@ -62,6 +62,8 @@ export function createAnsibleExecutor(options: AnsibleExecutorOptions): Executor
         });
         child.on('close', (code) => {
           clearTimeout(timer);
+          // The playbook is gone; anything it left in its group must not outlive it.
+          if (timedOut) killGroup('SIGKILL');
           const text = keepTail(output, maxOutput);
           const durationMs = Date.now() - started;
           if (timedOut) resolve({ outcome: 'timed_out', exitCode: null, output: `${text}\n[killed after ${options.timeoutSeconds}s timeout]`, durationMs });

@@ -93,12 +93,16 @@ it('a missing ansible-playbook binary is a failed result that says so', async ()
   expect(result.output).toMatch(/could not start \/nonexistent\/ansible-playbook: .*ENOENT/);
 });
 
+/** Command lines of live processes, each with its pid, parent and process group so a failure says whose it is. */
 function readdirProcs(): string[] {
   const commands: string[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      commands.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8'));
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the parenthesised name: state ppid pgrp ...
+      const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      commands.push(`${readFileSync(`/proc/${entry}/cmdline`, 'utf8')} [pid ${entry} state ${state} ppid ${ppid} pgrp ${pgrp}]`);
     } catch {
       // Exited while we looked.
     }
