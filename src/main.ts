@@ -111,7 +111,9 @@ export async function startResponder(config: Config, options: { log?: Logger } =
       catalog,
       prometheus: prometheusApi,
       loki: lokiApi,
-      createBuiltinServer: config.mcp.builtin ? () => createBuiltinMcpServer({ prometheus: prometheusApi, loki: lokiApi, version: RESPONDER_VERSION }) : null,
+      // With neither backend configured the built-in server would offer no tools at all.
+      createBuiltinServer:
+        config.mcp.builtin && (prometheusApi || lokiApi) ? () => createBuiltinMcpServer({ prometheus: prometheusApi, loki: lokiApi, version: RESPONDER_VERSION }) : null,
       onInvestigation: (investigation) => metrics.recordInvestigation(investigation),
     });
     if (investigator) log.info({ agent: investigator.describe, mcpServers: config.mcp.servers.map((s) => s.name), builtinTools: config.mcp.builtin }, 'LLM agent investigates incidents');

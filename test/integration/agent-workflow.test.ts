@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentRecord } from '../../src/store/incident-store.js';
+import { startControlledExporter, type ControlledExporter } from '../../src/testing/controlled-exporter.js';
 import { startPidfileService, type PidfileService } from '../../src/testing/pidfile-service.js';
+import { startPrometheus, type RunningServer } from '../../src/testing/prometheus-server.js';
 import { scriptFromTurns, startScriptedLlmServer, type ScriptedLlmServer, type ScriptedTurn } from '../../src/testing/scripted-llm-server.js';
 import { alertmanagerPayload, type TestAlert } from '../support/alert-payloads.js';
 import { startTestResponder, type TestResponder } from '../support/responder-harness.js';
@@ -12,12 +14,18 @@ let scratch: string;
 let service: PidfileService;
 let llm: ScriptedLlmServer;
 let responder: TestResponder;
+let exporter: ControlledExporter;
+let prometheus: RunningServer;
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'responder-agent-'));
   service = startPidfileService(scratch);
   llm = await startScriptedLlmServer();
+  exporter = await startControlledExporter();
+  exporter.set('demo_service_busy_workers', 17, { service: 'demo-service' });
+  prometheus = await startPrometheus({ scrapeTargets: [exporter.target], rules: 'groups: []\n' });
   responder = await startTestResponder({
+    prometheus: { url: prometheus.url },
     agent: { provider: 'anthropic', apiKey: 'scripted-key', baseUrl: llm.anthropicBaseUrl, model: 'scripted-claude', retries: 0, maxSteps: 4 },
     routes: [
       { name: 'look-only', matchers: ['look="only"'], mode: 'diagnose-only' },
@@ -29,6 +37,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await responder?.cleanup();
   await llm?.close();
+  await prometheus?.stop();
+  await exporter?.stop();
   service?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -77,6 +87,8 @@ describe('the workflow with an LLM agent', () => {
     expect(record.investigation).toMatchObject({ outcome: 'proposed', provider: 'anthropic', model: 'scripted-claude', modelCalls: 1 });
     expect(record.investigation!.transcript[0]).toMatchObject({ kind: 'model-call', finishReason: 'tool-calls' });
     expect(record.investigation!.context[0]!.title).toBe('The alert');
+    expect(record.investigation!.tools).toContain('query_prometheus');
+    expect(record.investigation!.unavailableServers).toEqual([]);
     expect(record.audit.map((e) => e.kind)).toContain('agent.investigation');
     expect(record.runs.map((r) => r.kind)).toEqual(['dry-run']);
 
@@ -85,6 +97,17 @@ describe('the workflow with an LLM agent', () => {
     expect(Number(input?.[1])).toBeGreaterThan(0);
     expect(metrics).toMatch(/responder_investigations_total\{outcome="proposed"\} [1-9]/);
     expect(metrics).toMatch(/responder_investigation_cost_usd_count [1-9]/);
+  });
+
+  it('gives the model the built-in tools over the configured Prometheus', async () => {
+    llm.setScript(scriptFromTurns([{ kind: 'tool-calls', calls: [{ name: 'query_prometheus', input: { expr: 'demo_service_busy_workers', queryType: 'instant', startTime: 'now' } }] }, proposeRestart()]));
+    const id = await open(alert());
+    const record = await responder.waitFor(id, past(['awaiting_approval', 'failed', 'denied', 'diagnosed']));
+    expect(record.state).toBe('awaiting_approval');
+    const call = record.investigation!.transcript.find((e) => e.kind === 'tool-call');
+    expect(call).toMatchObject({ tool: 'query_prometheus', server: 'responder', isError: false });
+    expect(call?.kind === 'tool-call' && call.result).toContain('17');
+    expect(record.investigation!.context.map((s) => s.title)).toContain('Other alerts on the same instance or job');
   });
 
   it('falls back to the runbook proposal when the provider fails, and says so', async () => {
