@@ -101,9 +101,9 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     stops.push(() => policy.stop());
     const policyGate = policy.gate;
     log.info({ policy: policy.describe }, 'policy gate ready');
-    const prometheus = config.prometheus.url ? createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }) : null;
     const metrics = createMetrics(() => store.countByState());
     const prometheusApi = config.prometheus.url ? createPrometheusApi({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }) : null;
+    const prometheus = prometheusApi ? createPrometheusClient(prometheusApi) : null;
     const lokiApi = config.loki.url ? createLokiApi({ url: config.loki.url, timeoutMs: config.loki.timeoutMs, tenantId: config.loki.tenantId }) : null;
     const investigator = createInvestigator({
       agent: config.agent,

@@ -7,10 +7,9 @@ import { configuredSource, inProcessSource, openToolbox, type ToolSource } from 
 import type { PrometheusApi } from '../tools/prometheus-api.js';
 import { allowedCatalogActions } from './agent-proposal.js';
 import { buildContextPack } from './context-pack.js';
-import { investigate } from './investigate.js';
+import { budgetFrom, investigate } from './investigate.js';
 import type { Investigation } from './investigation-record.js';
-import { createLanguageModel, missingModelReason } from './language-model.js';
-import { createRetryingFetch } from './retrying-fetch.js';
+import { configuredModelFactory, missingModelReason } from './language-model.js';
 
 export interface Investigator {
   /** provider/model, for logs. */
@@ -36,6 +35,7 @@ export function createInvestigator(deps: InvestigatorDeps): Investigator | null 
   const sources: ToolSource[] = [];
   if (deps.createBuiltinServer) sources.push(inProcessSource('responder', deps.createBuiltinServer));
   sources.push(...deps.mcp.servers.map(configuredSource));
+  const createModel = configuredModelFactory(agent);
   return {
     describe: `${agent.provider}/${agent.model}`,
     async run(incident, routeActions) {
@@ -48,13 +48,9 @@ export function createInvestigator(deps: InvestigatorDeps): Investigator | null 
           context,
           catalog: deps.catalog,
           allowedActions: allowedCatalogActions(deps.catalog, routeActions),
-          createModel: (onRetry) =>
-            createLanguageModel(
-              agent,
-              createRetryingFetch({ retries: agent.retries, backoffMs: agent.retryBackoffMs, attemptTimeoutMs: agent.requestTimeoutSeconds * 1000, onRetry }),
-            )!,
+          createModel,
           toolbox,
-          budget: { maxSteps: agent.maxSteps, maxTokens: agent.maxTokens, maxOutputTokens: agent.maxOutputTokens, timeoutSeconds: agent.timeoutSeconds },
+          budget: budgetFrom(agent),
           pricing: agent.pricing,
         });
         deps.onInvestigation?.(investigation);

@@ -1,4 +1,5 @@
 import { generateText, hasToolCall, jsonSchema, stepCountIs, tool, ToolChoiceViolationError, type ModelMessage, type StepResult, type StopCondition, type ToolSet } from 'ai';
+import type { AgentConfig } from '../config/config.schema.js';
 import type { EvidenceItem, Proposal } from '../domain/proposal.js';
 import type { Catalog } from '../remediation/catalog.js';
 import type { Incident } from '../store/incident-store.js';
@@ -16,6 +17,10 @@ export interface InvestigationBudget {
   maxTokens: number;
   maxOutputTokens: number;
   timeoutSeconds: number;
+}
+
+export function budgetFrom(agent: AgentConfig): InvestigationBudget {
+  return { maxSteps: agent.maxSteps, maxTokens: agent.maxTokens, maxOutputTokens: agent.maxOutputTokens, timeoutSeconds: agent.timeoutSeconds };
 }
 
 export interface InvestigateInput {

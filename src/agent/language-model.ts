@@ -2,6 +2,7 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
 import type { AgentConfig } from '../config/config.schema.js';
+import { createRetryingFetch, type RetryNotice } from './retrying-fetch.js';
 
 export interface ConfiguredModel {
   model: LanguageModel;
@@ -30,4 +31,17 @@ export function createLanguageModel(agent: AgentConfig, fetchWithRetries: typeof
     fetch: fetchWithRetries,
   });
   return { model: compatible(agent.model), provider: 'openai-compatible', modelId: agent.model };
+}
+
+/**
+ * Builds the configured model once per investigation, its fetch retrying by the agent settings and
+ * reporting each retry to the caller (the investigation's transcript).
+ */
+export function configuredModelFactory(agent: AgentConfig): (onRetry: (notice: RetryNotice) => void) => ConfiguredModel {
+  return (onRetry) => {
+    const fetchWithRetries = createRetryingFetch({ retries: agent.retries, backoffMs: agent.retryBackoffMs, attemptTimeoutMs: agent.requestTimeoutSeconds * 1000, onRetry });
+    const model = createLanguageModel(agent, fetchWithRetries);
+    if (!model) throw new Error(`no model configured: ${missingModelReason(agent)}`);
+    return model;
+  };
 }

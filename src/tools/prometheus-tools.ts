@@ -88,6 +88,15 @@ function listText(title: string, noun: string, values: readonly string[], limit:
   return [`${title}: ${values.length}${values.length > limit ? `, showing ${limit}` : ''}`, ...shown, ...omitted(values.length - shown.length, noun, 'raise limit or add matches')].join('\n');
 }
 
+/** Shared by the two label-listing tools, as in mcp-grafana. */
+const labelListArguments = {
+  datasourceUid: datasourceUidArgument,
+  matches: matchesArgument,
+  startRfc3339: startArgument,
+  endRfc3339: endArgument,
+  limit: z.number().int().positive().optional().describe('Optionally, the maximum number of results to return (default 100)'),
+};
+
 export function registerPrometheusTools(server: McpServer, api: PrometheusApi, options: PrometheusToolOptions = {}): void {
   const maxSeries = options.maxSeries ?? 20;
   const maxSamples = options.maxSamples ?? 50;
@@ -163,13 +172,7 @@ export function registerPrometheusTools(server: McpServer, api: PrometheusApi, o
         'List Prometheus label names',
         `${WORKFLOW} Lists label names, optionally only those on series matching the selectors, to learn how series are told apart (job, instance, ...).`,
       ),
-      inputSchema: {
-        datasourceUid: datasourceUidArgument,
-        matches: matchesArgument,
-        startRfc3339: startArgument,
-        endRfc3339: endArgument,
-        limit: z.number().int().positive().optional().describe('Optionally, the maximum number of results to return (default 100)'),
-      },
+      inputSchema: labelListArguments,
     },
     (args) =>
       runTool(HINTS, async () => {
@@ -186,14 +189,7 @@ export function registerPrometheusTools(server: McpServer, api: PrometheusApi, o
         'List Prometheus label values',
         `${WORKFLOW} Gets the values of one label (e.g. instance, job), optionally only on series matching the selectors, to write exact matchers for query_prometheus.`,
       ),
-      inputSchema: {
-        datasourceUid: datasourceUidArgument,
-        labelName: z.string().min(1).describe('The name of the label to query'),
-        matches: matchesArgument,
-        startRfc3339: startArgument,
-        endRfc3339: endArgument,
-        limit: z.number().int().positive().optional().describe('Optionally, the maximum number of results to return (default 100)'),
-      },
+      inputSchema: { ...labelListArguments, labelName: z.string().min(1).describe('The name of the label to query') },
     },
     (args) =>
       runTool(HINTS, async () => {

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { allowedCatalogActions } from '../../src/agent/agent-proposal.js';
 import { buildContextPack } from '../../src/agent/context-pack.js';
-import { investigate } from '../../src/agent/investigate.js';
+import { budgetFrom, investigate } from '../../src/agent/investigate.js';
+import { configuredModelFactory } from '../../src/agent/language-model.js';
 import type { Investigation } from '../../src/agent/investigation-record.js';
 import { ConfigSchema, type AgentConfig } from '../../src/config/config.schema.js';
 import { loadCatalog } from '../../src/remediation/catalog.js';
@@ -18,7 +19,7 @@ import { createPrometheusApi } from '../../src/tools/prometheus-api.js';
 import { scriptFromTurns, shownText, startScriptedLlmServer, type Script, type ScriptedLlmServer, type ScriptedTurn } from '../../src/testing/scripted-llm-server.js';
 import { scenarioIncident } from '../../src/testing/scenarios/run-scenario.js';
 import { loadScenarios, type Scenario } from '../../src/testing/scenarios/scenario.js';
-import { modelFactory, SCENARIO_CONTEXT } from '../../src/testing/scenarios/scenario-suite.js';
+import { SCENARIO_CONTEXT } from '../../src/testing/scenarios/scenario-suite.js';
 import { startScenarioWorld, type ScenarioWorld } from '../../src/testing/scenarios/scenario-world.js';
 import { REPO } from '../support/responder-harness.js';
 
@@ -67,9 +68,9 @@ async function run(options: { script: Script; agent?: AgentConfig; sources?: Too
       context,
       catalog,
       allowedActions: allowedCatalogActions(catalog, options.allowed ?? scenario.allowedActions),
-      createModel: modelFactory(agent),
+      createModel: configuredModelFactory(agent),
       toolbox,
-      budget: { maxSteps: agent.maxSteps, maxTokens: agent.maxTokens, maxOutputTokens: agent.maxOutputTokens, timeoutSeconds: agent.timeoutSeconds },
+      budget: budgetFrom(agent),
       pricing: agent.pricing,
     });
   } finally {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { allowedCatalogActions } from '../../agent/agent-proposal.js';
 import { buildContextPack } from '../../agent/context-pack.js';
-import { investigate } from '../../agent/investigate.js';
+import { budgetFrom, investigate } from '../../agent/investigate.js';
 import type { Investigation } from '../../agent/investigation-record.js';
 import type { ConfiguredModel } from '../../agent/language-model.js';
 import type { RetryNotice } from '../../agent/retrying-fetch.js';
@@ -102,7 +102,7 @@ export async function runScenario(options: {
       allowedActions: allowedCatalogActions(options.catalog, scenario.allowedActions),
       createModel: options.createModel,
       toolbox,
-      budget: { maxSteps: agent.maxSteps, maxTokens: agent.maxTokens, maxOutputTokens: agent.maxOutputTokens, timeoutSeconds: agent.timeoutSeconds },
+      budget: budgetFrom(agent),
       pricing: agent.pricing,
     });
     const shown = shownToModel(investigation);

@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import type { ConfiguredModel } from '../../agent/language-model.js';
-import { createLanguageModel } from '../../agent/language-model.js';
-import { createRetryingFetch, type RetryNotice } from '../../agent/retrying-fetch.js';
+import { configuredModelFactory } from '../../agent/language-model.js';
 import { ConfigSchema, type AgentConfig } from '../../config/config.schema.js';
 import { resolveShippedPath } from '../../config/package-paths.js';
 import { loadCatalog } from '../../remediation/catalog.js';
@@ -17,15 +15,6 @@ export const SCENARIO_CONTEXT = { changeSelector: '{kind="change"}' };
 
 export function scenarioTurns(scenario: Scenario): ScriptedTurn[] {
   return scenario.script.map((turn) => ('text' in turn ? { kind: 'text', text: turn.text } : { kind: 'tool-calls', calls: turn.toolCalls }));
-}
-
-export function modelFactory(agent: AgentConfig): (onRetry: (notice: RetryNotice) => void) => ConfiguredModel {
-  return (onRetry) => {
-    const fetchWithRetries = createRetryingFetch({ retries: agent.retries, backoffMs: agent.retryBackoffMs, attemptTimeoutMs: agent.requestTimeoutSeconds * 1000, onRetry });
-    const model = createLanguageModel(agent, fetchWithRetries);
-    if (!model) throw new Error('no model configured: set agent.provider and agent.apiKey (or agent.baseUrl for openai-compatible)');
-    return model;
-  };
 }
 
 export interface SuiteOptions {
@@ -57,7 +46,7 @@ export async function runScenarioSuite(options: SuiteOptions): Promise<ScenarioR
     for (const scenario of scenarios) {
       for (const transport of options.transports) {
         scripted?.setScript(scriptFromTurns(scenarioTurns(scenario)));
-        const result = await runScenario({ scenario, world, catalog, agent, transport, createModel: modelFactory(agent) });
+        const result = await runScenario({ scenario, world, catalog, agent, transport, createModel: configuredModelFactory(agent) });
         options.onResult?.(result);
         results.push(result);
       }
