@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionPlan, ExecutionResult, Executor } from './executor.js';
+import { collectProcessTree, signalAll } from './process-tree.js';
 
 export interface AnsibleExecutorOptions {
   binary: string;
@@ -42,17 +43,17 @@ export function createAnsibleExecutor(options: AnsibleExecutorOptions): Executor
           env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ANSIBLE_RETRY_FILES_ENABLED: '0', ...options.env },
         });
         let timedOut = false;
-        const killGroup = (signal: NodeJS.Signals) => {
-          try {
-            if (child.pid) process.kill(-child.pid, signal);
-          } catch {
-            // Already gone.
-          }
+        // The playbook's group and every process it started, even one that left the group.
+        const tree = new Set<number>();
+        const killAll = (signal: NodeJS.Signals) => {
+          if (!child.pid) return;
+          collectProcessTree(child.pid, tree);
+          signalAll([-child.pid, ...tree], signal);
         };
         const timer = setTimeout(() => {
           timedOut = true;
-          killGroup('SIGTERM');
-          setTimeout(() => killGroup('SIGKILL'), GRACE_MS).unref();
+          killAll('SIGTERM');
+          setTimeout(() => killAll('SIGKILL'), GRACE_MS).unref();
         }, options.timeoutSeconds * 1000);
         child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
         child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
@@ -62,8 +63,8 @@ export function createAnsibleExecutor(options: AnsibleExecutorOptions): Executor
         });
         child.on('close', (code) => {
           clearTimeout(timer);
-          // The playbook is gone; anything it left in its group must not outlive it.
-          if (timedOut) killGroup('SIGKILL');
+          // The playbook is gone; nothing it started may outlive it.
+          if (timedOut) killAll('SIGKILL');
           const text = keepTail(output, maxOutput);
           const durationMs = Date.now() - started;
           if (timedOut) resolve({ outcome: 'timed_out', exitCode: null, output: `${text}\n[killed after ${options.timeoutSeconds}s timeout]`, durationMs });

@@ -42,6 +42,33 @@ inputs:
         argv: [sleep, "{{ seconds | default(0) }}"]
 `,
   );
+  // A command that leaves the playbook's process group, as daemons and some tools do.
+  writeFileSync(
+    join(dir, 'escape-group.yaml'),
+    `id: escape-group
+title: Start a process in its own session
+type: restart
+risk: low
+targetType: service
+targetInput: service
+executor: ansible
+playbook: escape-group.yml
+inputs:
+  type: object
+  properties:
+    service: { type: string }
+    marker: { type: string }
+`,
+  );
+  writeFileSync(
+    join(dir, 'escape-group.yml'),
+    `- hosts: localhost
+  gather_facts: false
+  tasks:
+    - ansible.builtin.command:
+        argv: [setsid, sh, -c, 'touch "$0" && exec sleep 119', "{{ marker }}"]
+`,
+  );
   catalog = loadCatalog(dir);
 });
 
@@ -79,6 +106,21 @@ it('a playbook that overruns its timeout is killed with everything it started', 
   while (sleepers.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
     sleepers = readdirProcs().filter((cmd) => cmd.includes('sleep\u0000120'));
+  }
+  expect(sleepers).toEqual([]);
+});
+
+it('a timed-out playbook also takes down what it started in another process group', async () => {
+  const marker = join(dir, 'escaped');
+  const result = await executor(8).run({ entry: catalog.get('escape-group')!, inputs: { service: 'x', marker }, runId: 'r5' });
+  expect(result.outcome).toBe('timed_out');
+  // The process really started, in a session of its own, before the timeout.
+  expect(existsSync(marker)).toBe(true);
+  const deadline = Date.now() + 10_000;
+  let sleepers = readdirProcs().filter((cmd) => cmd.includes('sleep\u0000119'));
+  while (sleepers.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    sleepers = readdirProcs().filter((cmd) => cmd.includes('sleep\u0000119'));
   }
   expect(sleepers).toEqual([]);
 });
