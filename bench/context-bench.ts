@@ -7,9 +7,9 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { formatScenarioReport } from '../src/testing/scenarios/scenario-report.js';
-import { runScenarioSuite } from '../src/testing/scenarios/scenario-suite.js';
-import type { ToolTransport } from '../src/testing/scenarios/run-scenario.js';
+import { formatScenarioReport } from '../src/eval/scenario-report.js';
+import { runScenarioSuite } from '../src/eval/scenario-suite.js';
+import type { ToolTransport } from '../src/eval/run-scenario.js';
 
 const { values } = parseArgs({ options: { transport: { type: 'string', default: 'in-process' }, scenarios: { type: 'string' } } });
 const transports: ToolTransport[] = values.transport === 'both' ? ['in-process', 'http'] : [values.transport as ToolTransport];

@@ -1,11 +1,15 @@
 /**
  * Durable intake: how many alerts per second the webhook path commits, and at what latency,
- * next to a bare INSERT loop on the same embedded PostgreSQL in the same run. Also the RSS of
- * the service and of PostgreSQL, idle and under that load.
+ * next to a bare INSERT loop on the same embedded PostgreSQL in the same run. Also deliveries
+ * carrying many alerts each (one group of --batch alerts), and the RSS of the service and of
+ * PostgreSQL, idle and under that load. The last line is the one-line summary:
  *
- *   npm run bench:intake -- [--alerts 3000] [--concurrency 16]
+ *   intake: <n> alerts/s (p99 <ms> ms) webhook vs <m> alerts/s bare insert: ratio <n/m>
+ *
+ *   npm run bench:intake -- [--alerts 3000] [--concurrency 16] [--batch 100] [--batch-deliveries 30]
  */
 import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { chmodSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +18,18 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { packageRoot } from '../src/config/package-paths.js';
 
-const { values } = parseArgs({ options: { alerts: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '16' } } });
+const { values } = parseArgs({
+  options: {
+    alerts: { type: 'string', default: '3000' },
+    concurrency: { type: 'string', default: '16' },
+    batch: { type: 'string', default: '100' },
+    'batch-deliveries': { type: 'string', default: '30' },
+  },
+});
 const ALERTS = Number(values.alerts);
 const CONCURRENCY = Number(values.concurrency);
+const BATCH = Number(values.batch);
+const BATCH_DELIVERIES = Number(values['batch-deliveries']);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -39,6 +52,12 @@ function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds every process on the machine has used so far (user + nice + system, from /proc/stat). */
+function machineCpuSeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return ((fields[0] ?? 0) + (fields[1] ?? 0) + (fields[2] ?? 0)) / 100;
 }
 
 function childPids(parent: number): number[] {
@@ -69,6 +88,23 @@ function postgresMemoryKb(postmasterPid: number): { rss: number; pss: number } {
   return pids.map(memoryKb).reduce((a, b) => ({ rss: a.rss + b.rss, pss: a.pss + b.pss }), { rss: 0, pss: 0 });
 }
 
+/**
+ * POSTs JSON over keep-alive node:http. The load generator shares the two cores with the service and
+ * PostgreSQL; fetch (undici) cost ~1.2 ms of CPU per request here, node:http about half of that.
+ */
+function postJson(agent: Agent, url: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const sent = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    sent.on('error', reject);
+    sent.end(body);
+  });
+}
+
 async function runConcurrent(total: number, concurrency: number, work: (i: number) => Promise<void>): Promise<{ seconds: number; latencies: number[] }> {
   const latencies: number[] = [];
   let next = 0;
@@ -86,29 +122,36 @@ async function runConcurrent(total: number, concurrency: number, work: (i: numbe
   return { seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b) };
 }
 
-function alertBody(i: number, run: string) {
+function benchAlert(i: number, run: string) {
+  return {
+    status: 'firing',
+    labels: { alertname: `Bench${i}`, severity: 'warning', instance: `host${i % 50}:9100`, job: 'node' },
+    annotations: { summary: 'bench alert', description: 'x'.repeat(200) },
+    startsAt: new Date().toISOString(),
+    endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus:9090/graph?g0.expr=up+%3D%3D+0',
+    fingerprint: `${run}-${i}`,
+  };
+}
+
+/** One Alertmanager delivery: a group of `size` alerts (alert numbers first .. first+size-1). */
+function groupBody(first: number, run: string, size = 1) {
   return JSON.stringify({
     version: '4',
-    groupKey: `{}:{alertname="Bench${i}"}`,
+    groupKey: `{}:{alertname="Bench${first}"}`,
     status: 'firing',
     receiver: 'responder',
-    groupLabels: { alertname: `Bench${i}` },
+    groupLabels: { alertname: `Bench${first}` },
     commonLabels: {},
     commonAnnotations: {},
     externalURL: 'http://alertmanager:9093',
     truncatedAlerts: 0,
-    alerts: [
-      {
-        status: 'firing',
-        labels: { alertname: `Bench${i}`, severity: 'warning', instance: `host${i % 50}:9100`, job: 'node' },
-        annotations: { summary: 'bench alert', description: 'x'.repeat(200) },
-        startsAt: new Date().toISOString(),
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus:9090/graph?g0.expr=up+%3D%3D+0',
-        fingerprint: `${run}-${i}`,
-      },
-    ],
+    alerts: Array.from({ length: size }, (_, k) => benchAlert(first + k, run)),
   });
+}
+
+function alertBody(i: number, run: string) {
+  return groupBody(i, run, 1);
 }
 
 async function waitReady(url: string): Promise<void> {
@@ -142,8 +185,10 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000));
     const idle = { service: memoryKb(service.pid!), postgres: postgresMemoryKb(postmasterPid) };
 
+    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const hook = `${url}/hooks/alertmanager/bench`;
     // Warm up connections and JIT before measuring.
-    await runConcurrent(200, CONCURRENCY, (i) => fetch(`${url}/hooks/alertmanager/bench`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertBody(i, 'warm') }).then((r) => void r.arrayBuffer()));
+    await runConcurrent(200, CONCURRENCY, (i) => postJson(agent, hook, alertBody(i, 'warm')).then(() => {}));
 
     let peakService = idle.service;
     let peakPostgres = idle.postgres;
@@ -155,15 +200,26 @@ async function main(): Promise<void> {
     }, 200);
     const serviceCpuBefore = cpuSeconds(service.pid!);
     const backendsCpuBefore = childPids(postmasterPid).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const generatorCpuBefore = process.cpuUsage();
+    const machineCpuBefore = machineCpuSeconds();
     let failures = 0;
     const webhook = await runConcurrent(ALERTS, CONCURRENCY, async (i) => {
-      const response = await fetch(`${url}/hooks/alertmanager/bench`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertBody(i, 'run') });
-      await response.arrayBuffer();
+      const response = await postJson(agent, hook, alertBody(i, 'run'));
       if (response.status !== 202) failures++;
     });
     clearInterval(sampler);
     const serviceCpu = cpuSeconds(service.pid!) - serviceCpuBefore;
     const backendsCpu = childPids(postmasterPid).reduce((sum, pid) => sum + cpuSeconds(pid), 0) - backendsCpuBefore;
+    const generatorUsage = process.cpuUsage(generatorCpuBefore);
+    const generatorCpu = (generatorUsage.user + generatorUsage.system) / 1e6;
+    const machineCpu = machineCpuSeconds() - machineCpuBefore;
+
+    // The same alerts arriving grouped: each delivery carries BATCH alerts (one statement, one transaction).
+    const batched = await runConcurrent(BATCH_DELIVERIES, CONCURRENCY, async (d) => {
+      const response = await postJson(agent, hook, groupBody(d * BATCH, 'batch', BATCH));
+      const answer = JSON.parse(response.text) as { incidents?: unknown[] };
+      if (response.status !== 202 || answer.incidents?.length !== BATCH) failures++;
+    });
 
     const databaseUrl = `postgres://responder:responder-embedded@127.0.0.1:${config.database.embeddedPort}/responder`;
     const pool = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY });
@@ -172,19 +228,30 @@ async function main(): Promise<void> {
       await pool.query('INSERT INTO bench_bare (fingerprint, payload) VALUES ($1, $2)', [`bare-${i}`, alertBody(i, 'bare')]);
     });
     await pool.end();
+    agent.destroy();
 
-    const row = (name: string, r: { seconds: number; latencies: number[] }) =>
-      `| ${name} | ${(ALERTS / r.seconds).toFixed(0)} | ${percentile(r.latencies, 50).toFixed(1)} | ${percentile(r.latencies, 99).toFixed(1)} |`;
+    const row = (name: string, r: { seconds: number; latencies: number[] }, alerts = ALERTS) =>
+      `| ${name} | ${(alerts / r.seconds).toFixed(0)} | ${percentile(r.latencies, 50).toFixed(1)} | ${percentile(r.latencies, 99).toFixed(1)} |`;
     const mb = (kb: number) => (kb / 1024).toFixed(0);
     console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
     console.log(`${ALERTS} alerts, ${CONCURRENCY} concurrent senders, embedded PostgreSQL, no route matched (pure durable intake)${failures ? `, ${failures} non-202 answers` : ''}\n`);
-    console.log('| path | alerts/s | p50 ms | p99 ms |\n|---|---|---|---|');
-    console.log(row('POST /hooks/alertmanager (validate, group, audit, commit)', webhook));
-    console.log(row('bare INSERT, same database', bare));
-    console.log(`\nCPU per accepted alert: service ${((serviceCpu * 1000) / ALERTS).toFixed(2)} ms, PostgreSQL backends ${((backendsCpu * 1000) / ALERTS).toFixed(2)} ms (2 cores shared with the load generator)`);
+    console.log('| path | alerts/s | p50 ms | p99 ms (per request) |\n|---|---|---|---|');
+    console.log(row('POST /hooks/alertmanager, 1 alert per delivery (validate, group, audit, commit)', webhook));
+    console.log(row(`POST /hooks/alertmanager, ${BATCH} alerts per delivery (${BATCH_DELIVERIES} deliveries)`, batched, BATCH * BATCH_DELIVERIES));
+    console.log(row('bare INSERT of the same JSON, same database', bare));
+    const perAlert = (seconds: number) => `${((seconds * 1000) / ALERTS).toFixed(2)} ms`;
+    console.log(
+      `\nCPU per accepted alert (1 alert per delivery): service ${perAlert(serviceCpu)}, PostgreSQL backends ${perAlert(backendsCpu)}, ` +
+        `load generator ${perAlert(generatorCpu)}; whole machine ${perAlert(machineCpu)}, ${((100 * machineCpu) / (webhook.seconds * cpus().length)).toFixed(0)}% of ${cpus().length} cores busy`,
+    );
     console.log(`\n| memory | idle RSS MB | load peak RSS MB | idle PSS MB |\n|---|---|---|---|`);
     console.log(`| service (node) | ${mb(idle.service.rss)} | ${mb(peakService.rss)} | ${mb(idle.service.pss)} |`);
     console.log(`| PostgreSQL (all processes) | ${mb(idle.postgres.rss)} | ${mb(peakPostgres.rss)} | ${mb(idle.postgres.pss)} |`);
+    const webhookRate = ALERTS / webhook.seconds;
+    const bareRate = ALERTS / bare.seconds;
+    console.log(
+      `\nintake: ${webhookRate.toFixed(0)} alerts/s (p99 ${percentile(webhook.latencies, 99).toFixed(1)} ms) webhook vs ${bareRate.toFixed(0)} alerts/s bare insert: ratio ${(webhookRate / bareRate).toFixed(2)}`,
+    );
   } finally {
     service.kill('SIGTERM');
     await new Promise((r) => service.once('exit', r));

@@ -23,6 +23,9 @@ npx tsc --noEmit
 step "lint"
 npx eslint .
 
+step "layers"
+node scripts/check-layers.mjs
+
 if [ -d policies ] && find policies -name '*.rego' -print -quit | grep -q .; then
   step "opa test"
   "$OPA_BIN" test policies/ -v

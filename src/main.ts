@@ -5,33 +5,39 @@ import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { createInvestigator } from './agent/create-investigator.js';
 import { missingModelReason } from './agent/language-model.js';
-import { startAuditSealer } from './audit/audit-log.js';
+import { startAuditSealer } from './audit/seal.js';
 import type { Config } from './config/config.schema.js';
 import { resolveShippedPath } from './config/package-paths.js';
+import { inheritedEnvironment } from './config/process-environment.js';
 import { createAnsibleExecutor } from './execution/ansible-executor.js';
+import { createExecutorRegistry } from './execution/executor-registry.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { createConfiguredPolicyGate } from './policy/create-policy-gate.js';
 import { loadCatalog } from './remediation/catalog.js';
-import { createPool } from './store/database.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded-postgres.js';
-import { createIncidentStore, type Incident, type IncidentStore } from './store/incident-store.js';
-import { migrate } from './store/migrations.js';
+import { createPool } from './database/database.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-postgres.js';
+import type { Incident } from './domain/incident-record.js';
+import { createApprovalStore } from './store/approvals.js';
+import { createIncidentRecordReader } from './store/incident-records.js';
+import { createIncidentStore } from './store/incidents.js';
+import { createInvestigationStore } from './store/investigations.js';
+import { createRunStore } from './store/runs.js';
+import { createNotificationStore } from './store/notifications.js';
+import { migrate } from './database/migrations.js';
 import { createBuiltinMcpServer } from './tools/builtin-mcp-server.js';
 import { createLokiApi } from './tools/loki-api.js';
 import { createPrometheusApi } from './tools/prometheus-api.js';
 import { RESPONDER_VERSION } from './version.js';
 import { createPrometheusClient } from './verification/prometheus-client.js';
 import { APPROVAL_TOPIC, workflowIdFor, type ApprovalMessage } from './workflow/approval-message.js';
-import { send, startDurableRuntime, startWorkflow, stopDurableRuntime } from './workflow/durable-runtime.js';
-import { respondToIncident } from './workflow/respond-to-incident.js';
-import { setWorkflowDeps } from './workflow/workflow-deps.js';
+import { send, startDurableRuntime, stopDurableRuntime } from './workflow/durable-runtime.js';
+import { registerIncidentWorkflow } from './workflow/respond-to-incident.js';
 
 export interface RunningResponder {
   url: string;
   port: number;
   intakeKey: string;
-  store: IncidentStore;
   databaseUrl: string;
   log: Logger;
   stop(): Promise<void>;
@@ -93,7 +99,8 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     await migrate(pool);
     const sealer = startAuditSealer(pool, { onError: (error) => log.error({ err: error }, 'sealing audit events failed; will retry') });
     stops.push(() => sealer.stop());
-    const store = createIncidentStore(pool);
+    const incidents = createIncidentStore(pool);
+    const records = createIncidentRecordReader(pool, incidents);
     const catalog = loadCatalog(resolveShippedPath(config.execution.catalogDir));
     const intakeKey = resolveIntakeKey(config, log);
 
@@ -101,7 +108,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     stops.push(() => policy.stop());
     const policyGate = policy.gate;
     log.info({ policy: policy.describe }, 'policy gate ready');
-    const metrics = createMetrics(() => store.countByState());
+    const metrics = createMetrics(() => incidents.countByState());
     const prometheusApi = config.prometheus.url ? createPrometheusApi({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }) : null;
     const prometheus = prometheusApi ? createPrometheusClient(prometheusApi) : null;
     const lokiApi = config.loki.url ? createLokiApi({ url: config.loki.url, timeoutMs: config.loki.timeoutMs, tenantId: config.loki.tenantId }) : null;
@@ -111,6 +118,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
       catalog,
       prometheus: prometheusApi,
       loki: lokiApi,
+      inheritedEnv: inheritedEnvironment(),
       // With neither backend configured the built-in server would offer no tools at all.
       createBuiltinServer:
         config.mcp.builtin && (prometheusApi || lokiApi) ? () => createBuiltinMcpServer({ prometheus: prometheusApi, loki: lokiApi, version: RESPONDER_VERSION }) : null,
@@ -119,14 +127,19 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     if (investigator) log.info({ agent: investigator.describe, mcpServers: config.mcp.servers.map((s) => s.name), builtinTools: config.mcp.builtin }, 'LLM agent investigates incidents');
     else log.info({ reason: missingModelReason(config.agent) }, 'no LLM configured: evidence plus runbook-mapped proposals');
 
-    setWorkflowDeps({
-      store,
+    const incidentWorkflow = registerIncidentWorkflow({
+      incidents,
+      runs: createRunStore(pool),
+      investigations: createInvestigationStore(pool),
       catalog,
       policyGate,
-      executor: createAnsibleExecutor({
-        binary: config.execution.ansiblePlaybookBinary,
-        inventory: config.execution.inventory.includes(',') ? config.execution.inventory : resolveShippedPath(config.execution.inventory),
-        timeoutSeconds: config.execution.timeoutSeconds,
+      executors: createExecutorRegistry({
+        ansible: createAnsibleExecutor({
+          binary: config.execution.ansiblePlaybookBinary,
+          inventory: config.execution.inventory.includes(',') ? config.execution.inventory : resolveShippedPath(config.execution.inventory),
+          timeoutSeconds: config.execution.timeoutSeconds,
+          inheritedEnv: inheritedEnvironment(),
+        }),
       }),
       prometheus,
       investigator,
@@ -144,11 +157,11 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     await startDurableRuntime({ databaseUrl, logLevel: config.log.level === 'debug' || config.log.level === 'trace' ? 'info' : 'warn' });
     stops.push(() => stopDurableRuntime());
 
-    const startIncident = (id: string) => startWorkflow(respondToIncident, workflowIdFor(id), id);
+    const startIncident = (id: string) => incidentWorkflow.start(id);
     const sendApproval = (id: string, message: ApprovalMessage) => send(workflowIdFor(id), message, APPROVAL_TOPIC);
     // Starts workflows that a crash between commit and start left behind; starting is idempotent.
     const sweep = async () => {
-      for (const id of await store.listAwaitingWorkflow()) {
+      for (const id of await incidents.listAwaitingWorkflow()) {
         await startIncident(id).catch((error: unknown) => log.error({ err: error, incident: id }, 'could not start incident workflow'));
       }
     };
@@ -159,7 +172,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
 
     const app = createApp({
       intake: {
-        store,
+        notifications: createNotificationStore(pool),
         routes: config.routes,
         intake: { ...config.intake, key: intakeKey },
         bodyLimitBytes: config.server.bodyLimitBytes,
@@ -168,7 +181,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
         notifyClosed: (id) => sendApproval(id, { kind: 'closed' }),
         onWorkflowStartError: (id, error) => log.error({ err: error, incident: id }, 'workflow start failed; the sweep will retry'),
       },
-      incidents: { store, catalog, tokens: config.auth.tokens, sendApproval },
+      incidents: { incidents: { list: incidents.list, get: incidents.get, getRecord: records.get }, approvals: createApprovalStore(pool), catalog, tokens: config.auth.tokens, sendApproval },
       metrics,
       log,
       async ready() {
@@ -195,7 +208,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     const port = typeof address === 'object' && address ? address.port : config.server.port;
     const url = `http://${config.server.host}:${port}`;
     log.info({ url, grafanaWebhook: `${url}/hooks/grafana/<intake key>`, alertmanagerWebhook: `${url}/hooks/alertmanager/<intake key>` }, 'Responder is listening');
-    return { url, port, intakeKey, store, databaseUrl, log, stop: stopAll };
+    return { url, port, intakeKey, databaseUrl, log, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../remediation/catalog.js';
 import { allowedCatalogActions, checkAgentProposal, proposalToolSchema } from './agent-proposal.js';
 
-const catalog = loadCatalog(join(import.meta.dirname, '..', '..', 'test', 'scenarios', 'catalog'));
+const catalog = loadCatalog(join(import.meta.dirname, '..', 'eval', 'scenarios', 'catalog'));
 const valid = {
   diagnosis: 'worker wedged',
   evidence: [{ source: 'Error logs', summary: 'event loop blocked 40 times' }],

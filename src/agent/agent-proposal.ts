@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RiskSchema, type EvidenceItem, type Proposal } from '../domain/proposal.js';
+import { JsonObjectSchema } from '../domain/json-value.js';
 import type { Catalog } from '../remediation/catalog.js';
 
 /** What the model must hand in through the submit_proposal tool. */
@@ -12,7 +13,7 @@ export const AgentProposalSchema = z
     evidence: z
       .array(z.object({ source: Text.pipe(z.string().min(1)), summary: Text.pipe(z.string().min(1)) }).strict())
       .min(1, 'cite at least one piece of evidence you were shown'),
-    action: z.object({ id: z.string().min(1), inputs: z.record(z.unknown()) }).strict().nullable(),
+    action: z.object({ id: z.string().min(1), inputs: JsonObjectSchema }).strict().nullable(),
     risk: RiskSchema,
     confidence: z.number().min(0).max(1),
   })

@@ -1,10 +1,10 @@
 import type { AgentConfig } from '../config/config.schema.js';
 import type { EvidenceItem } from '../domain/proposal.js';
-import type { Incident } from '../store/incident-store.js';
+import type { Incident } from '../domain/incident-record.js';
 import type { LokiApi, LokiStream } from '../tools/loki-api.js';
 import type { PrometheusAlert, PrometheusApi } from '../tools/prometheus-api.js';
 import { formatSeriesSummary, summariseSeries } from '../tools/series-summary.js';
-import type { ContextSection } from './investigation-record.js';
+import type { ContextSection } from '../domain/investigation.js';
 
 export interface ContextPack {
   sections: ContextSection[];

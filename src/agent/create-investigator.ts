@@ -1,14 +1,14 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AgentConfig, Config } from '../config/config.schema.js';
 import type { Catalog } from '../remediation/catalog.js';
-import type { Incident } from '../store/incident-store.js';
+import type { Incident } from '../domain/incident-record.js';
 import type { LokiApi } from '../tools/loki-api.js';
 import { configuredSource, inProcessSource, openToolbox, type ToolSource } from '../tools/mcp-toolbox.js';
 import type { PrometheusApi } from '../tools/prometheus-api.js';
 import { allowedCatalogActions } from './agent-proposal.js';
 import { buildContextPack } from './context-pack.js';
 import { budgetFrom, investigate } from './investigate.js';
-import type { Investigation } from './investigation-record.js';
+import type { Investigation } from '../domain/investigation.js';
 import { configuredModelFactory, missingModelReason } from './language-model.js';
 
 export interface Investigator {
@@ -25,6 +25,8 @@ export interface InvestigatorDeps {
   loki: LokiApi | null;
   /** Responder's own MCP server, connected in-process; null when mcp.builtin is off. */
   createBuiltinServer: (() => McpServer) | null;
+  /** The environment stdio MCP servers inherit (src/config's inheritedEnvironment()). */
+  inheritedEnv: Record<string, string>;
   onInvestigation?(investigation: Investigation): void;
 }
 
@@ -34,7 +36,7 @@ export function createInvestigator(deps: InvestigatorDeps): Investigator | null 
   if (missingModelReason(agent) !== null) return null;
   const sources: ToolSource[] = [];
   if (deps.createBuiltinServer) sources.push(inProcessSource('responder', deps.createBuiltinServer));
-  sources.push(...deps.mcp.servers.map(configuredSource));
+  sources.push(...deps.mcp.servers.map((server) => configuredSource(server, { inheritedEnv: deps.inheritedEnv })));
   const createModel = configuredModelFactory(agent);
   return {
     describe: `${agent.provider}/${agent.model}`,

@@ -1,5 +1,5 @@
 import type { EvidenceItem } from '../domain/proposal.js';
-import type { Incident } from '../store/incident-store.js';
+import type { Incident } from '../domain/incident-record.js';
 import type { PrometheusClient } from '../verification/prometheus-client.js';
 
 const MAX_SERIES_SHOWN = 20;

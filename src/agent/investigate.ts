@@ -2,12 +2,12 @@ import { generateText, hasToolCall, jsonSchema, stepCountIs, tool, ToolChoiceVio
 import type { AgentConfig } from '../config/config.schema.js';
 import type { EvidenceItem, Proposal } from '../domain/proposal.js';
 import type { Catalog } from '../remediation/catalog.js';
-import type { Incident } from '../store/incident-store.js';
+import type { Incident } from '../domain/incident-record.js';
 import type { Toolbox } from '../tools/mcp-toolbox.js';
 import { checkAgentProposal, proposalToolSchema, SUBMIT_PROPOSAL_TOOL, type ProposalCheck } from './agent-proposal.js';
 import type { ConfiguredModel } from './language-model.js';
 import { buildInvestigationPrompt, buildSystemPrompt } from './investigation-prompt.js';
-import type { ContextSection, Investigation, InvestigationOutcome, TranscriptEntry } from './investigation-record.js';
+import type { ContextSection, Investigation, InvestigationOutcome, TranscriptEntry } from '../domain/investigation.js';
 import type { RetryNotice } from './retrying-fetch.js';
 import { fenceUntrusted } from './untrusted-data.js';
 

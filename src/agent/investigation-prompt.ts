@@ -1,7 +1,7 @@
 import type { Catalog } from '../remediation/catalog.js';
-import type { Incident } from '../store/incident-store.js';
+import type { Incident } from '../domain/incident-record.js';
 import { SUBMIT_PROPOSAL_TOOL } from './agent-proposal.js';
-import type { ContextSection } from './investigation-record.js';
+import type { ContextSection } from '../domain/investigation.js';
 import { fenceUntrusted } from './untrusted-data.js';
 
 export interface PromptBudget {

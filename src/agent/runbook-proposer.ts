@@ -1,6 +1,7 @@
 import type { EvidenceItem, Proposal } from '../domain/proposal.js';
+import type { JsonObject } from '../domain/json-value.js';
 import type { Catalog } from '../remediation/catalog.js';
-import type { Incident } from '../store/incident-store.js';
+import type { Incident } from '../domain/incident-record.js';
 
 /** The annotation (or label) that names a catalog action for an alert, as a runbook would. */
 export const REMEDIATION_KEY = 'remediation';
@@ -30,7 +31,7 @@ export function proposeFromRunbook(incident: Incident, evidence: EvidenceItem[],
   if (allowedActions.length > 0 && !allowedActions.includes(actionId)) {
     return noAction(`${summary}. Remediation "${actionId}" is not allowed on this alert's route.`, evidence);
   }
-  const inputs: Record<string, unknown> = {};
+  const inputs: JsonObject = {};
   for (const [name, source] of Object.entries(entry.runbook.inputs)) {
     const value = resolveSource(source, incident);
     if (value !== undefined) inputs[name] = value;

@@ -262,6 +262,14 @@ export const ConfigSchema = z
       .default({}),
     agent: AgentSchema,
     mcp: McpSchema,
+    /** `responder eval`: the real Prometheus the planted-fault scenarios run in, and promtool to backfill it. */
+    eval: z
+      .object({
+        prometheusBinary: z.string().default('/usr/bin/prometheus'),
+        promtoolBinary: z.string().default('/usr/bin/promtool'),
+      })
+      .strict()
+      .default({}),
     log: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
       .strict()

@@ -27,11 +27,12 @@ export const NormalizedAlertSchema = z.object({
 export type NormalizedAlert = z.infer<typeof NormalizedAlertSchema>;
 
 /** One webhook delivery, normalised: the group it came in and its alerts. */
-export interface NormalizedNotification {
-  source: AlertSource;
-  receiver: string;
-  groupKey: string;
-  alerts: NormalizedAlert[];
+export const NormalizedNotificationSchema = z.object({
+  source: AlertSourceSchema,
+  receiver: z.string(),
+  groupKey: z.string(),
+  alerts: z.array(NormalizedAlertSchema),
   /** Alerts the sender dropped because of max_alerts; recorded so an operator can see them missing. */
-  truncatedAlerts: number;
-}
+  truncatedAlerts: z.number().int().nonnegative(),
+});
+export type NormalizedNotification = z.infer<typeof NormalizedNotificationSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NormalizedAlertSchema, NormalizedNotificationSchema } from './alert.js';
 
 export const IncidentStateSchema = z.enum([
   'received',
@@ -21,7 +22,7 @@ export type IncidentState = z.infer<typeof IncidentStateSchema>;
 export const ModeSchema = z.enum(['diagnose-only', 'approve', 'auto']);
 export type Mode = z.infer<typeof ModeSchema>;
 
-/** States after which the workflow does nothing more; a new notification for the fingerprint opens a new incident. */
+/** States after which the workflow does nothing more; the fingerprint's next firing (a new startsAt) opens a new incident. */
 export const TERMINAL_STATES: readonly IncidentState[] = [
   'denied',
   'resolved',
@@ -47,3 +48,23 @@ export const CLOSABLE_ON_RESOLVE: readonly IncidentState[] = [
 
 export const RunStateSchema = z.enum(['claimed', 'running', 'succeeded', 'failed', 'timed_out', 'unknown']);
 export type RunState = z.infer<typeof RunStateSchema>;
+
+/** Which route an alert matched and so what Responder may do about it; decided in ingest before anything is stored. */
+export const RouteChoiceSchema = z.object({ route: z.string(), mode: ModeSchema });
+export type RouteChoice = z.infer<typeof RouteChoiceSchema>;
+
+/** A delivery after routing: each alert with the route it matched (null: store and show, do not act). */
+export const RoutedNotificationSchema = NormalizedNotificationSchema.extend({
+  alerts: z.array(NormalizedAlertSchema.extend({ route: RouteChoiceSchema.nullable() })),
+});
+export type RoutedNotification = z.infer<typeof RoutedNotificationSchema>;
+
+/** What intake answers for each alert of a delivery. */
+export const IntakeResultSchema = z.object({
+  id: z.string().uuid(),
+  fingerprint: z.string(),
+  state: IncidentStateSchema,
+  /** True when this delivery opened the incident and a route wants it acted on. */
+  startWorkflow: z.boolean(),
+});
+export type IntakeResult = z.infer<typeof IntakeResultSchema>;

@@ -11,6 +11,8 @@ export interface AnsibleExecutorOptions {
   timeoutSeconds: number;
   /** Cap on stored output; the tail is what explains a failure. */
   maxOutputBytes?: number;
+  /** The environment ansible-playbook inherits (src/config's inheritedEnvironment()); `env` is laid over it. */
+  inheritedEnv: Record<string, string>;
   env?: Record<string, string>;
 }
 
@@ -40,7 +42,7 @@ export function createAnsibleExecutor(options: AnsibleExecutorOptions): Executor
           // Own process group, so a timeout kills the playbook and everything it started.
           detached: true,
           stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ANSIBLE_RETRY_FILES_ENABLED: '0', ...options.env },
+          env: { ...options.inheritedEnv, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ANSIBLE_RETRY_FILES_ENABLED: '0', ...options.env },
         });
         let timedOut = false;
         // The playbook's group and every process it started, even one that left the group.

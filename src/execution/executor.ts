@@ -1,8 +1,9 @@
+import type { JsonObject } from '../domain/json-value.js';
 import type { CatalogEntry } from '../remediation/catalog.js';
 
 export interface ExecutionPlan {
   entry: CatalogEntry;
-  inputs: Record<string, unknown>;
+  inputs: JsonObject;
   /** Used to name temp files and logs; never interpolated into a command. */
   runId: string;
 }

@@ -4,6 +4,7 @@ import { ResponderError } from '../domain/errors.js';
 import { incidentRoutes, type IncidentRouteDeps } from './incident-routes.js';
 import { intakeRoutes, type IntakeRouteDeps } from './intake-routes.js';
 import type { Metrics } from './metrics.js';
+import { statusForError } from './error-status.js';
 import { problem } from './problem.js';
 
 export interface AppDeps {
@@ -28,8 +29,9 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => problem(c, { status: 404, code: 'not-found', title: 'Not found', detail: `${c.req.method} ${c.req.path}` }));
   app.onError((error, c) => {
     if (error instanceof ResponderError) {
-      deps.log.error({ err: error, code: error.code }, 'request failed');
-      return problem(c, { status: 503, code: error.code, title: 'Request could not be completed', detail: error.message });
+      const status = statusForError(error);
+      deps.log.error({ err: error, code: error.code, status }, 'request failed');
+      return problem(c, { status, code: error.code, title: status === 503 || status === 502 ? 'A dependency is unavailable; retry later' : 'Request could not be completed', detail: error.message });
     }
     deps.log.error({ err: error }, 'unexpected error');
     // A webhook delivery commits whole or not at all, so for a sender a retry is always safe.

@@ -3,7 +3,10 @@ import { z } from 'zod';
 import { IncidentStateSchema } from '../domain/incident.js';
 import { safeEqualStrings } from '../ingest/grafana-signature.js';
 import type { Catalog } from '../remediation/catalog.js';
-import type { IncidentStore } from '../store/incident-store.js';
+import type { Incident, IncidentRecord, IncidentSummary } from '../domain/incident-record.js';
+import type { IncidentState } from '../domain/incident.js';
+import { JsonObjectSchema } from '../domain/json-value.js';
+import type { ApprovalStore } from '../store/approvals.js';
 import type { ApprovalMessage } from '../workflow/approval-message.js';
 import { problem } from './problem.js';
 
@@ -11,12 +14,20 @@ const ResumeRequestSchema = z
   .object({
     approved: z.boolean(),
     reason: z.string().trim().min(1, 'say why: the reason goes into the audit trail'),
-    modifications: z.record(z.unknown()).optional(),
+    modifications: JsonObjectSchema.optional(),
   })
   .strict();
 
+/** What the routes read; the store implements it, and HTTP tests use an in-memory one. */
+export interface IncidentReads {
+  list(filter: { state?: IncidentState; limit?: number }): Promise<IncidentSummary[]>;
+  get(id: string): Promise<Incident | null>;
+  getRecord(id: string): Promise<IncidentRecord | null>;
+}
+
 export interface IncidentRouteDeps {
-  store: IncidentStore;
+  incidents: IncidentReads;
+  approvals: Pick<ApprovalStore, 'record' | 'hasApprovedSince'>;
   catalog: Catalog;
   tokens: readonly { name: string; token: string }[];
   sendApproval(incidentId: string, message: ApprovalMessage): Promise<void>;
@@ -41,12 +52,12 @@ export function incidentRoutes(deps: IncidentRouteDeps): Hono {
       return problem(c, { status: 400, code: 'bad-state', title: 'Unknown state', detail: `state must be one of ${IncidentStateSchema.options.join(', ')}` });
     }
     const limit = Number(c.req.query('limit') ?? 100);
-    return c.json({ incidents: await deps.store.list({ state: parsedState?.data, limit: Number.isFinite(limit) && limit > 0 ? limit : 100 }) });
+    return c.json({ incidents: await deps.incidents.list({ state: parsedState?.data, limit: Number.isFinite(limit) && limit > 0 ? limit : 100 }) });
   });
 
   app.get('/api/v1/incidents/:id', async (c) => {
     const id = c.req.param('id');
-    const record = z.string().uuid().safeParse(id).success ? await deps.store.getRecord(id) : null;
+    const record = z.string().uuid().safeParse(id).success ? await deps.incidents.getRecord(id) : null;
     if (!record) return problem(c, { status: 404, code: 'not-found', title: 'No such incident', detail: id });
     return c.json(record);
   });
@@ -57,7 +68,7 @@ export function incidentRoutes(deps: IncidentRouteDeps): Hono {
       return problem(c, { status: 401, code: 'bad-token', title: 'Approval needs a valid API token', detail: 'send Authorization: Bearer <token> for a token listed in auth.tokens' });
     }
     const id = c.req.param('id');
-    const incident = z.string().uuid().safeParse(id).success ? await deps.store.get(id) : null;
+    const incident = z.string().uuid().safeParse(id).success ? await deps.incidents.get(id) : null;
     if (!incident) return problem(c, { status: 404, code: 'not-found', title: 'No such incident', detail: id });
     let json: unknown;
     try {
@@ -79,18 +90,17 @@ export function incidentRoutes(deps: IncidentRouteDeps): Hono {
     }
     const request = parsed.data;
     // Quorum counts distinct people: a second approval by the same person is refused, not silently ignored.
-    if (request.approved && (await deps.store.hasApprovedSince(id, approver, incident.updatedAt))) {
+    if (request.approved && (await deps.approvals.hasApprovedSince(id, approver, incident.updatedAt))) {
       return problem(c, { status: 409, code: 'already-approved', title: 'You already approved this request', detail: 'policy asks for approvals from different people' });
     }
     if (request.modifications) {
-      const proposal = incident.proposal as { action?: { id: string; inputs: Record<string, unknown> } } | null;
-      const action = proposal?.action;
+      const action = incident.proposal?.action;
       const problems = action ? deps.catalog.validateInputs(action.id, { ...action.inputs, ...request.modifications }) : ['the incident has no proposed action to modify'];
       if (problems.length > 0) {
         return problem(c, { status: 400, code: 'invalid-modifications', title: 'Modified inputs do not fit the action', errors: problems.map((message) => ({ path: 'modifications', message })) });
       }
     }
-    await deps.store.recordApproval(id, { approver, approved: request.approved, reason: request.reason, modifications: request.modifications, channel: 'api' });
+    await deps.approvals.record(id, { approver, approved: request.approved, reason: request.reason, modifications: request.modifications, channel: 'api' });
     await deps.sendApproval(id, { kind: 'decision', approved: request.approved, approver, reason: request.reason, modifications: request.modifications });
     return c.json({ id, accepted: true, approver, approved: request.approved }, 202);
   });

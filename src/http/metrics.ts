@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Investigation } from '../agent/investigation-record.js';
+import type { Investigation } from '../domain/investigation.js';
 
 export interface Metrics {
   registry: Registry;

@@ -1,12 +1,14 @@
 import type { z } from 'zod';
 import type { Route } from '../config/config.schema.js';
 import type { NormalizedNotification } from '../domain/alert.js';
-import type { IncidentStore, IntakeResult } from '../store/incident-store.js';
+import type { IntakeResult, RoutedNotification } from '../domain/incident.js';
+import type { NotificationStore } from '../store/notifications.js';
 import { AlertmanagerWebhookSchema } from './alertmanager/alertmanager-webhook.schema.js';
 import { alertmanagerToNotification } from './alertmanager/to-normalized-notification.js';
 import { GrafanaWebhookSchema } from './grafana/grafana-webhook.schema.js';
 import { grafanaToNotification } from './grafana/to-normalized-notification.js';
 import { routeAlert } from './route-alert.js';
+import { wellFormedJson } from '../domain/well-formed-text.js';
 
 export const SOURCES = ['grafana', 'alertmanager'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -17,8 +19,13 @@ function describe(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
 }
 
-/** Parse at the edge: a webhook body becomes a NormalizedNotification or a list of what is wrong with it. */
-export function parseWebhook(source: Source, body: unknown): ParseResult {
+/**
+ * Parse at the edge: a webhook body becomes a NormalizedNotification or a list of what is wrong with it.
+ * U+0000 and lone surrogates, anywhere in the body (keys included), become U+FFFD first: PostgreSQL
+ * would refuse them on every retry of the sender.
+ */
+export function parseWebhook(source: Source, raw: unknown): ParseResult {
+  const body = wellFormedJson(raw);
   if (source === 'alertmanager') {
     const parsed = AlertmanagerWebhookSchema.safeParse(body);
     return parsed.success ? { ok: true, notification: alertmanagerToNotification(parsed.data) } : { ok: false, errors: describe(parsed.error) };
@@ -28,7 +35,7 @@ export function parseWebhook(source: Source, body: unknown): ParseResult {
 }
 
 export interface IntakeDeps {
-  store: IncidentStore;
+  notifications: NotificationStore;
   routes: readonly Route[];
   startWorkflow(incidentId: string): Promise<void>;
   notifyClosed(incidentId: string): Promise<void>;
@@ -36,11 +43,12 @@ export interface IntakeDeps {
 }
 
 /**
- * Commits the notification, then starts workflows for incidents it opened. A start that fails
+ * Routes each alert, commits the notification, then starts workflows for incidents it opened. A start that fails
  * is not lost: the incident stays `received` and the periodic sweep starts it.
  */
 export async function acceptNotification(deps: IntakeDeps, notification: NormalizedNotification): Promise<IntakeResult[]> {
-  const results = await deps.store.recordNotification(notification, (alert) => routeAlert(deps.routes, alert));
+  const routed: RoutedNotification = { ...notification, alerts: notification.alerts.map((alert) => ({ ...alert, route: routeAlert(deps.routes, alert) })) };
+  const results = await deps.notifications.record(routed);
   for (const result of results) {
     try {
       if (result.startWorkflow) await deps.startWorkflow(result.id);

@@ -1,7 +1,7 @@
 import type { Route } from '../config/config.schema.js';
 import type { NormalizedAlert } from '../domain/alert.js';
 import { labelMatches } from '../domain/label-match.js';
-import type { RouteChoice } from '../store/incident-store.js';
+import type { RouteChoice } from '../domain/incident.js';
 
 /** First route whose matchers all hold picks the mode; no match means "store and show, do not act". */
 export function routeAlert(routes: readonly Route[], alert: NormalizedAlert): RouteChoice | null {

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { ResponderError } from '../domain/errors.js';
+import { PolicyError } from '../domain/errors.js';
 
 export { readBundleRevision } from './policy-bundle-file.js';
 
@@ -75,9 +75,9 @@ export async function buildPolicyBundle(options: BuildPolicyBundleOptions): Prom
   try {
     sources = policySources(policyDir);
   } catch (error) {
-    throw new ResponderError('policy_missing', `cannot read policy directory ${policyDir}: ${(error as Error).message}`, undefined, { cause: error });
+    throw new PolicyError('policy_missing', `cannot read policy directory ${policyDir}: ${(error as Error).message}`, undefined, { cause: error });
   }
-  if (sources.length === 0) throw new ResponderError('policy_missing', `no .rego files (other than tests) in ${policyDir}`);
+  if (sources.length === 0) throw new PolicyError('policy_missing', `no .rego files (other than tests) in ${policyDir}`);
   const revision = policySourceRevision(policyDir);
 
   mkdirSync(dirname(outFile), { recursive: true });
@@ -90,7 +90,7 @@ export async function buildPolicyBundle(options: BuildPolicyBundleOptions): Prom
     rmSync(partial, { force: true });
     const failure = error as NodeJS.ErrnoException & { stdout?: unknown; stderr?: unknown; killed?: boolean };
     if (failure.code === 'ENOENT') {
-      throw new ResponderError(
+      throw new PolicyError(
         'opa_missing',
         `cannot run ${options.opaBinary} to build the policy: not found (bash scripts/install-deps.sh installs OPA)`,
         undefined,
@@ -98,9 +98,9 @@ export async function buildPolicyBundle(options: BuildPolicyBundleOptions): Prom
       );
     }
     if (failure.killed) {
-      throw new ResponderError('policy_build_timeout', `opa build over ${policyDir} did not finish within ${BUILD_TIMEOUT_MS} ms`, undefined, { cause: error });
+      throw new PolicyError('policy_build_timeout', `opa build over ${policyDir} did not finish within ${BUILD_TIMEOUT_MS} ms`, undefined, { cause: error });
     }
-    throw new ResponderError('policy_invalid', `policy in ${policyDir} does not compile:\n${outputOf(failure)}`, { policyDir, sources }, { cause: error });
+    throw new PolicyError('policy_invalid', `policy in ${policyDir} does not compile:\n${outputOf(failure)}`, { policyDir, sources }, { cause: error });
   }
   // Replace in one step: a half-written bundle must never be what the service loads.
   renameSync(partial, outFile);

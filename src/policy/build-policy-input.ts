@@ -2,7 +2,7 @@ import { POLICY_INPUT_VERSION, type PolicyInput } from '../domain/decision.js';
 import type { Mode } from '../domain/incident.js';
 import type { Proposal } from '../domain/proposal.js';
 import type { CatalogEntry } from '../remediation/catalog.js';
-import type { Incident } from '../store/incident-store.js';
+import type { Incident } from '../domain/incident-record.js';
 
 export interface DryRunSummary {
   ok: boolean;

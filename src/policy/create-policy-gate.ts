@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.schema.js';
 import { resolveShippedPath, resolveTool } from '../config/package-paths.js';
-import { ResponderError } from '../domain/errors.js';
+import { PolicyError } from '../domain/errors.js';
 import { buildPolicyBundle, policySourceRevision, readBundleRevision } from './build-policy-bundle.js';
 import { startLocalOpaServer } from './local-opa-server.js';
 import { createOpaRestGate } from './opa-rest-gate.js';
@@ -31,7 +31,7 @@ async function currentBundle(config: Config, log: Logger): Promise<string> {
   const policyDir = resolveShippedPath(config.policy.policyDir);
   if (!existsSync(policyDir)) {
     if (existsSync(bundleFile)) return bundleFile;
-    throw new ResponderError('policy_missing', `neither policy.policyDir ${policyDir} nor policy.bundleFile ${bundleFile} exists`);
+    throw new PolicyError('policy_missing', `neither policy.policyDir ${policyDir} nor policy.bundleFile ${bundleFile} exists`);
   }
   const wanted = policySourceRevision(policyDir);
   if (existsSync(bundleFile) && (await readBundleRevision(bundleFile)) === wanted) return bundleFile;
@@ -43,8 +43,8 @@ async function currentBundle(config: Config, log: Logger): Promise<string> {
   try {
     await buildPolicyBundle({ opaBinary, policyDir, outFile: rebuilt });
   } catch (error) {
-    if (error instanceof ResponderError && error.code === 'opa_missing') {
-      throw new ResponderError(
+    if (error instanceof PolicyError && error.code === 'opa_missing') {
+      throw new PolicyError(
         'policy_stale',
         `the policy bundle ${bundleFile} was not built from ${policyDir} and no OPA binary (${opaBinary}) is available to rebuild it; run \`responder policy build\` where OPA is installed`,
       );

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { ResponderError } from '../domain/errors.js';
+import { PolicyError } from '../domain/errors.js';
 import { watchForOrphan } from '../supervision/orphan-watchdog.js';
 
 export interface LocalOpaServer {
@@ -55,5 +55,5 @@ export async function startLocalOpaServer(options: { binary: string; policyDir: 
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new ResponderError('policy_start_failed', `the local OPA server did not start over ${resolve(options.policyDir)}: ${failure ?? 'no answer on /health in time'}`);
+  throw new PolicyError('policy_start_failed', `the local OPA server did not start over ${resolve(options.policyDir)}: ${failure ?? 'no answer on /health in time'}`);
 }

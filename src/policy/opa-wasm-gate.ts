@@ -1,6 +1,6 @@
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import type { PolicyDecision, PolicyInput, PolicyOutcome } from '../domain/decision.js';
-import { ResponderError } from '../domain/errors.js';
+import { PolicyError } from '../domain/errors.js';
 import { DECISION_ENTRYPOINT } from './build-policy-bundle.js';
 import { readPolicyBundle } from './policy-bundle-file.js';
 import { denyDecision, readPolicyDecision, type PolicyGate } from './policy-gate.js';
@@ -33,14 +33,14 @@ export async function createOpaWasmGate(options: OpaWasmGateOptions): Promise<Po
     policy = await loadPolicy(bundle.wasm);
     policy.setData(bundle.data);
   } catch (error) {
-    throw new ResponderError('policy_bundle_unreadable', `cannot load the wasm policy in ${options.bundleFile}: ${describeFailure(error)}`, undefined, {
+    throw new PolicyError('policy_bundle_unreadable', `cannot load the wasm policy in ${options.bundleFile}: ${describeFailure(error)}`, undefined, {
       cause: error,
     });
   }
   // Falling back to the module's default entrypoint would answer some other rule's question.
   const entrypoints = Object.keys((policy.entrypoints ?? {}) as Record<string, number>);
   if (!entrypoints.includes(DECISION_ENTRYPOINT)) {
-    throw new ResponderError(
+    throw new PolicyError(
       'policy_bundle_unreadable',
       `policy bundle ${options.bundleFile} has no entrypoint ${DECISION_ENTRYPOINT} (it has: ${entrypoints.join(', ') || 'none'}); rebuild it with \`responder policy build\``,
     );

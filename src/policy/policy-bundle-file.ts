@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { ResponderError } from '../domain/errors.js';
+import { PolicyError } from '../domain/errors.js';
 
 const TAR_BLOCK = 512;
 
@@ -42,13 +42,13 @@ export async function readPolicyBundle(bundleFile: string): Promise<PolicyBundle
   try {
     files = readTarGz(await readFile(bundleFile));
   } catch (error) {
-    throw new ResponderError('policy_bundle_unreadable', `cannot read policy bundle ${bundleFile}: ${(error as Error).message}`);
+    throw new PolicyError('policy_bundle_unreadable', `cannot read policy bundle ${bundleFile}: ${(error as Error).message}`);
   }
   const manifestText = files.get('.manifest');
   const manifest = ManifestSchema.parse(manifestText ? JSON.parse(manifestText.toString('utf8')) : {});
   const module = manifest.wasm[0]?.module.replace(/^\/+/, '') ?? 'policy.wasm';
   const wasm = files.get(module);
-  if (!wasm) throw new ResponderError('policy_bundle_unreadable', `policy bundle ${bundleFile} has no wasm module (built without -t wasm?)`);
+  if (!wasm) throw new PolicyError('policy_bundle_unreadable', `policy bundle ${bundleFile} has no wasm module (built without -t wasm?)`);
   const dataText = files.get('data.json');
   return {
     revision: manifest.revision || null,

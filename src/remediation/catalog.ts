@@ -3,11 +3,15 @@ import { join, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { ResponderError } from '../domain/errors.js';
+import { CatalogError } from '../domain/errors.js';
 import { RiskSchema } from '../domain/proposal.js';
 
 /** Where a runbook input comes from: `labels.<name>`, `annotations.<name>`, or a literal `value:<text>`. */
 const InputSourceSchema = z.string().regex(/^(labels\.|annotations\.|value:)/, 'expected labels.<name>, annotations.<name> or value:<text>');
+
+/** The engines a catalog entry can name. */
+export const ExecutorKindSchema = z.enum(['ansible']);
+export type ExecutorKind = z.infer<typeof ExecutorKindSchema>;
 
 export const CatalogEntrySchema = z
   .object({
@@ -22,7 +26,8 @@ export const CatalogEntrySchema = z
     targetType: z.enum(['service', 'vm', 'host', 'deployment', 'config', 'network']),
     /** The input naming what is acted on; policy's rate limit and critical-service rules key on it. */
     targetInput: z.string(),
-    executor: z.literal('ansible'),
+    /** Which executor runs it; the registry in src/execution maps this to an implementation. */
+    executor: ExecutorKindSchema,
     playbook: z.string(),
     inputs: z.record(z.unknown()),
     runbook: z.object({ inputs: z.record(InputSourceSchema) }).default({ inputs: {} }),
@@ -39,7 +44,7 @@ export interface Catalog {
 
 export function loadCatalog(directory: string): Catalog {
   const root = resolve(directory);
-  if (!existsSync(root)) throw new ResponderError('catalog_missing', `remediation catalog directory ${root} does not exist`);
+  if (!existsSync(root)) throw new CatalogError('catalog_missing', `remediation catalog directory ${root} does not exist`);
   const ajv = new Ajv({ allErrors: true, strict: false });
   const entries = new Map<string, CatalogEntry>();
   const validators = new Map<string, ValidateFunction>();
@@ -71,7 +76,7 @@ export function loadCatalog(directory: string): Catalog {
     }
     entries.set(parsed.data.id, { ...parsed.data, playbookPath });
   }
-  if (problems.length > 0) throw new ResponderError('catalog_invalid', `remediation catalog ${root} has problems:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0) throw new CatalogError('catalog_invalid', `remediation catalog ${root} has problems:\n  - ${problems.join('\n  - ')}`);
   return {
     entries,
     get: (id) => entries.get(id),

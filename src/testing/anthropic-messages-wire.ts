@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { ScriptedMessage } from './scripted-llm-server.js';
-import { describeZodError, sseFrame, type LlmWire, type WireAnswer, type WireRequest } from './llm-wire.js';
+import { describeZodError, sseFrame, type LlmWire, type ScriptedMessage, type WireAnswer, type WireRequest } from './llm-wire.js';
 
 const KNOWN_BLOCK_TYPES = new Set(['text', 'tool_use', 'tool_result']);
 

@@ -1,5 +1,31 @@
 import type { z } from 'zod';
-import type { ScriptedRequest } from './scripted-llm-server.js';
+
+/**
+ * One message of the conversation, the same shape whichever API carried it. An Anthropic user message
+ * holding only tool results has role 'tool'. Chat Completions has no error flag on tool results, so
+ * isError is always false on the OpenAI wire.
+ */
+export interface ScriptedMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  text: string;
+  toolCalls: { id: string; name: string; input: unknown }[];
+  toolResults: { toolCallId: string; text: string; isError: boolean }[];
+}
+
+export interface ScriptedRequest {
+  api: 'anthropic' | 'openai';
+  model: string;
+  /** Anthropic's top-level system prompt, or the leading system messages on the OpenAI wire. */
+  system: string;
+  messages: ScriptedMessage[];
+  tools: { name: string; description: string; inputSchema: unknown }[];
+  toolChoice: unknown;
+  maxTokens: number | undefined;
+  /** Lower-case names, repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  bytes: number;
+  raw: unknown;
+}
 
 /** What a wire reads from a request body; the server adds what comes from HTTP (headers, size, raw body). */
 export type WireRequest = Omit<ScriptedRequest, 'headers' | 'bytes' | 'raw'>;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { ScriptedMessage } from './scripted-llm-server.js';
-import { describeZodError, sseFrame, type LlmWire, type WireAnswer, type WireRequest } from './llm-wire.js';
+import { describeZodError, sseFrame, type LlmWire, type ScriptedMessage, type WireAnswer, type WireRequest } from './llm-wire.js';
 
 const TextPartSchema = z.object({ type: z.literal('text'), text: z.string() }).passthrough();
 // Images, audio and files pass untouched, but a part claiming to be text must carry text.

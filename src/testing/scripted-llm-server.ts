@@ -2,8 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { anthropicMessagesWire } from './anthropic-messages-wire.js';
 import { closeServer, listenOnLoopback, readBody } from './listen-on-loopback.js';
-import { estimateTokens, promptText, type LlmWire, type WireAnswer } from './llm-wire.js';
+import { estimateTokens, promptText, type LlmWire, type ScriptedRequest, type WireAnswer } from './llm-wire.js';
 import { openaiChatWire } from './openai-chat-wire.js';
+
+// The request shape lives with the wires that produce it; tests import it from here.
+export type { ScriptedMessage, ScriptedRequest } from './llm-wire.js';
 
 export interface ScriptedToolCall {
   name: string;
@@ -16,33 +19,6 @@ export type ScriptedTurn =
   | { kind: 'error'; status: number; message?: string; headers?: Record<string, string> }
   /** Never answers; the client must time out or abort. */
   | { kind: 'hang' };
-
-/**
- * One message of the conversation, the same shape whichever API carried it. An Anthropic user message
- * holding only tool results has role 'tool'. Chat Completions has no error flag on tool results, so
- * isError is always false on the OpenAI wire.
- */
-export interface ScriptedMessage {
-  role: 'system' | 'user' | 'assistant' | 'tool';
-  text: string;
-  toolCalls: { id: string; name: string; input: unknown }[];
-  toolResults: { toolCallId: string; text: string; isError: boolean }[];
-}
-
-export interface ScriptedRequest {
-  api: 'anthropic' | 'openai';
-  model: string;
-  /** Anthropic's top-level system prompt, or the leading system messages on the OpenAI wire. */
-  system: string;
-  messages: ScriptedMessage[];
-  tools: { name: string; description: string; inputSchema: unknown }[];
-  toolChoice: unknown;
-  maxTokens: number | undefined;
-  /** Lower-case names, repeated headers joined with ", ". */
-  headers: Record<string, string>;
-  bytes: number;
-  raw: unknown;
-}
 
 /** `index` is the request's 0-based position in `requests`: how many well-formed requests came before it. */
 export type Script = (request: ScriptedRequest, index: number) => ScriptedTurn | Promise<ScriptedTurn>;

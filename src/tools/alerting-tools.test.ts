@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { linkMcpClient } from '../testing/link-mcp-client.js';
+import { linkMcpClient } from '../../test/support/link-mcp-client.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerAlertingTools } from './alerting-tools.js';
 import type { PrometheusAlert, PrometheusApi, PrometheusRule } from './prometheus-api.js';

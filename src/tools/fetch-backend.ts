@@ -1,4 +1,4 @@
-import { ResponderError } from '../domain/errors.js';
+import { BackendError } from '../domain/errors.js';
 
 export interface BackendResponse {
   status: number;
@@ -14,7 +14,7 @@ export interface BackendResponse {
  */
 export async function fetchBackend(
   url: string,
-  init: RequestInit & { timeoutMs: number; backend: string; unreachableCode: string },
+  init: RequestInit & { timeoutMs: number; backend: string; unreachableCode: 'prometheus_unreachable' | 'loki_unreachable' },
 ): Promise<BackendResponse> {
   const { timeoutMs, backend, unreachableCode, ...request } = init;
   // Without the query string, which can be long and is the caller's to report.
@@ -25,7 +25,7 @@ export async function fetchBackend(
     return { status: response.status, ok: response.ok, body: new TextDecoder().decode(bytes), rawBytes: bytes.byteLength };
   } catch (error) {
     const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : describeFetchError(error);
-    throw new ResponderError(unreachableCode, `${backend} at ${where} unreachable: ${reason}`, { url: where }, { cause: error });
+    throw new BackendError(unreachableCode, `${backend} at ${where} unreachable: ${reason}`, { url: where }, { cause: error });
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ResponderError } from '../domain/errors.js';
+import { InvalidArgumentError } from '../domain/errors.js';
 import { labelMatches } from '../domain/label-match.js';
 
 // A fresh schema per use: a shared instance becomes a JSON Schema $ref, which some model APIs refuse.
@@ -37,7 +37,7 @@ function compile(pattern: string): RegExp {
     // Prometheus anchors label regexes at both ends.
     return new RegExp(`^(?:${pattern})$`);
   } catch (error) {
-    throw new ResponderError('invalid_argument', `the regex ${JSON.stringify(pattern)} is invalid: ${(error as Error).message}`, {}, { cause: error });
+    throw new InvalidArgumentError('invalid_argument', `the regex ${JSON.stringify(pattern)} is invalid: ${(error as Error).message}`, {}, { cause: error });
   }
 }
 

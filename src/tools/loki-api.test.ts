@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { answerWith, stubHttpServers, type StubHandler } from '../testing/stub-http-server.js';
+import { answerWith, stubHttpServers, type StubHandler } from '../../test/support/stub-http-server.js';
 import { createLokiApi } from './loki-api.js';
 
 // The fake Loki answers in test/integration; these pin down headers, parameters and odd answers.

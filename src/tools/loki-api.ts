@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ResponderError } from '../domain/errors.js';
+import { BackendError } from '../domain/errors.js';
 import { errorText, fetchBackend } from './fetch-backend.js';
 import type { Fetched } from './prometheus-api.js';
 
@@ -68,18 +68,18 @@ export function createLokiApi(options: { url: string; timeoutMs: number; tenantI
       unreachableCode: 'loki_unreachable',
     });
     if (!response.ok) {
-      throw new ResponderError('loki_query_failed', `Loki rejected the request (HTTP ${response.status}): ${errorText(response.body)}`, { ...context, status: response.status });
+      throw new BackendError('loki_query_failed', `Loki rejected the request (HTTP ${response.status}): ${errorText(response.body)}`, { ...context, status: response.status });
     }
     let json: unknown;
     try {
       json = JSON.parse(response.body);
     } catch {
-      throw new ResponderError('loki_query_failed', `Loki answered with a body that is not JSON: ${errorText(response.body)}`, context);
+      throw new BackendError('loki_query_failed', `Loki answered with a body that is not JSON: ${errorText(response.body)}`, context);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const problem = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-      throw new ResponderError('loki_query_failed', `Loki answered in an unexpected shape: ${problem}`, context);
+      throw new BackendError('loki_query_failed', `Loki answered in an unexpected shape: ${problem}`, context);
     }
     return { data: parsed.data, rawBytes: response.rawBytes };
   }
@@ -93,7 +93,7 @@ export function createLokiApi(options: { url: string; timeoutMs: number; tenantI
       params.set('direction', queryOptions.direction ?? 'backward');
       const { data, rawBytes } = await get('/loki/api/v1/query_range', params, QueryRangeResponseSchema, { logql });
       if (data.data.resultType !== 'streams') {
-        throw new ResponderError(
+        throw new BackendError(
           'loki_query_failed',
           `the query is a metric query (Loki answered a ${data.data.resultType}); only log queries that return lines are supported here, e.g. {app="web"} |= "error"`,
           { logql },

@@ -70,8 +70,16 @@ function withHeaders(headers: Record<string, string>): typeof fetch {
   };
 }
 
+export interface ConfiguredSourceOptions {
+  /**
+   * The environment a stdio server inherits (src/config's inheritedEnvironment()), its configured `env`
+   * laid over it; without it the server gets its configured `env` only.
+   */
+  inheritedEnv?: Record<string, string>;
+}
+
 /** A configured external server (e.g. grafana/mcp-grafana) over stdio, SSE or streamable HTTP. */
-export function configuredSource(config: McpServerConfig): ToolSource {
+export function configuredSource(config: McpServerConfig, options: ConfiguredSourceOptions = {}): ToolSource {
   const headers = { ...config.headers, ...(config.bearerToken ? { authorization: `Bearer ${config.bearerToken}` } : {}) };
   return {
     name: config.name,
@@ -79,8 +87,8 @@ export function configuredSource(config: McpServerConfig): ToolSource {
     timeoutMs: config.timeoutMs,
     async connect() {
       if (config.transport === 'stdio') {
-        const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-        return { transport: new StdioClientTransport({ command: config.command!, args: config.args, env: { ...env, ...config.env }, stderr: 'pipe' }) };
+        const env = { ...options.inheritedEnv, ...config.env };
+        return { transport: new StdioClientTransport({ command: config.command!, args: config.args, env, stderr: 'pipe' }) };
       }
       const url = new URL(config.url!);
       if (config.transport === 'sse') return { transport: new SSEClientTransport(url, { fetch: withHeaders(headers) }) };

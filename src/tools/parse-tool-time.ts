@@ -1,4 +1,4 @@
-import { ResponderError } from '../domain/errors.js';
+import { InvalidArgumentError } from '../domain/errors.js';
 
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
@@ -25,11 +25,11 @@ export function parseDuration(text: string): number {
   while (at < text.length) {
     DURATION_PART.lastIndex = at;
     const part = DURATION_PART.exec(text);
-    if (!part) throw new ResponderError('invalid_time', `cannot read the duration "${text}": ${TIME_FORMAT_HINT}`);
+    if (!part) throw new InvalidArgumentError('invalid_time', `cannot read the duration "${text}": ${TIME_FORMAT_HINT}`);
     total += Number(part[1]) * UNIT_MS[part[2]!]!;
     at = DURATION_PART.lastIndex;
   }
-  if (text.length === 0) throw new ResponderError('invalid_time', `empty duration: ${TIME_FORMAT_HINT}`);
+  if (text.length === 0) throw new InvalidArgumentError('invalid_time', `empty duration: ${TIME_FORMAT_HINT}`);
   return total;
 }
 
@@ -53,7 +53,7 @@ export function parseToolTime(value: string, now: Date): Date {
     const parsed = Date.parse(text.replace(/^(\S+)[t ]/, '$1T').toUpperCase());
     if (!Number.isNaN(parsed)) return new Date(parsed);
   }
-  throw new ResponderError('invalid_time', `cannot read the time "${value}": ${TIME_FORMAT_HINT}`);
+  throw new InvalidArgumentError('invalid_time', `cannot read the time "${value}": ${TIME_FORMAT_HINT}`);
 }
 
 /**
@@ -64,7 +64,7 @@ export function resolveTimeRange(start: string | undefined, end: string | undefi
   const to = end ? parseToolTime(end, now) : new Date(now.getTime());
   const from = start ? parseToolTime(start, now) : new Date(to.getTime() - defaultLookbackMs);
   if (from.getTime() >= to.getTime()) {
-    throw new ResponderError('invalid_time', `the start ${from.toISOString()} is not before the end ${to.toISOString()}; give an earlier start (e.g. 'now-1h') or a later end`);
+    throw new InvalidArgumentError('invalid_time', `the start ${from.toISOString()} is not before the end ${to.toISOString()}; give an earlier start (e.g. 'now-1h') or a later end`);
   }
   return { start: from, end: to };
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { answerWith, stubHttpServers, type StubHandler } from '../testing/stub-http-server.js';
+import { answerWith, stubHttpServers, type StubHandler } from '../../test/support/stub-http-server.js';
 import { createPrometheusApi } from './prometheus-api.js';
 
 // A real Prometheus is queried in test/integration; these pin down what a real one rarely does.

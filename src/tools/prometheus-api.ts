@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ResponderError } from '../domain/errors.js';
+import { BackendError } from '../domain/errors.js';
 import { errorText, fetchBackend, unixSeconds, type BackendResponse } from './fetch-backend.js';
 
 const LabelsSchema = z.record(z.string());
@@ -72,9 +72,9 @@ export interface PrometheusApi {
   alerts(): Promise<Fetched<PrometheusAlert[]>>;
 }
 
-function unexpectedShape(error: z.ZodError, context: Record<string, unknown>): ResponderError {
+function unexpectedShape(error: z.ZodError, context: Record<string, unknown>): BackendError {
   const problem = error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-  return new ResponderError('prometheus_query_failed', `Prometheus answered in an unexpected shape: ${problem}`, context);
+  return new BackendError('prometheus_query_failed', `Prometheus answered in an unexpected shape: ${problem}`, context);
 }
 
 function labelParams(options: LabelQueryOptions = {}): URLSearchParams {
@@ -102,12 +102,12 @@ export function createPrometheusApi(options: { url: string; timeoutMs: number })
     try {
       json = JSON.parse(response.body);
     } catch {
-      throw new ResponderError('prometheus_query_failed', `Prometheus answered HTTP ${response.status} with a body that is not JSON: ${errorText(response.body)}`, { ...context, status: response.status });
+      throw new BackendError('prometheus_query_failed', `Prometheus answered HTTP ${response.status} with a body that is not JSON: ${errorText(response.body)}`, { ...context, status: response.status });
     }
     const failure = FailureSchema.safeParse(json);
     if (failure.success || !response.ok) {
       const text = failure.success ? `${failure.data.errorType ? `${failure.data.errorType}: ` : ''}${failure.data.error}` : `HTTP ${response.status}: ${errorText(response.body)}`;
-      throw new ResponderError('prometheus_query_failed', `Prometheus rejected the request: ${text}`, { ...context, status: response.status });
+      throw new BackendError('prometheus_query_failed', `Prometheus rejected the request: ${text}`, { ...context, status: response.status });
     }
     const success = SuccessSchema.safeParse(json);
     if (!success.success) throw unexpectedShape(success.error, context);
@@ -136,7 +136,7 @@ export function createPrometheusApi(options: { url: string; timeoutMs: number })
     async range(expr, start, end, stepSeconds) {
       const params = new URLSearchParams({ query: expr, start: unixSeconds(start), end: unixSeconds(end), step: String(stepSeconds) });
       const { data, rawBytes } = await call('/api/v1/query_range', QueryDataSchema, params, 'POST', { expr });
-      if (data.resultType !== 'matrix') throw new ResponderError('prometheus_query_failed', `Prometheus answered a range query with a ${data.resultType}`, { expr });
+      if (data.resultType !== 'matrix') throw new BackendError('prometheus_query_failed', `Prometheus answered a range query with a ${data.resultType}`, { expr });
       return { data: data.result, rawBytes };
     },
     labelValues(label, labelOptions) {

@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { linkMcpClient } from '../testing/link-mcp-client.js';
+import { linkMcpClient } from '../../test/support/link-mcp-client.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResponderError } from '../domain/errors.js';
 import type { PrometheusApi, RangeSeries } from './prometheus-api.js';

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { ResponderError } from '../domain/errors.js';
+import { InvalidArgumentError } from '../domain/errors.js';
 import { LabelMatcherSchema, SelectorSchema, selectorToPromQl, toSelector, type SelectorArgument } from './label-selector.js';
 import { parseToolTime, resolveTimeRange, TIME_FORMAT_HINT } from './parse-tool-time.js';
 import type { InstantSample, PrometheusApi, RangeSeries } from './prometheus-api.js';
@@ -46,7 +46,7 @@ function compileRegex(pattern: string): RegExp {
   try {
     return new RegExp(pattern);
   } catch (error) {
-    throw new ResponderError('invalid_argument', `the regex ${JSON.stringify(pattern)} is invalid: ${(error as Error).message}`);
+    throw new InvalidArgumentError('invalid_argument', `the regex ${JSON.stringify(pattern)} is invalid: ${(error as Error).message}`);
   }
 }
 

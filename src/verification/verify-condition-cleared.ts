@@ -1,9 +1,7 @@
+import type { Verification } from '../domain/verification.js';
 import type { PrometheusClient } from './prometheus-client.js';
 
-export type VerificationResult =
-  | { outcome: 'cleared'; checks: number; elapsedMs: number }
-  | { outcome: 'still_firing'; checks: number; elapsedMs: number; lastSeries: number }
-  | { outcome: 'skipped'; reason: string };
+export type VerificationResult = Verification;
 
 export interface VerifyOptions {
   prometheus: PrometheusClient | null;

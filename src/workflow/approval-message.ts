@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonObjectSchema } from '../domain/json-value.js';
 
 export const APPROVAL_TOPIC = 'approval';
 
@@ -9,7 +10,7 @@ export const ApprovalMessageSchema = z.discriminatedUnion('kind', [
     approved: z.boolean(),
     approver: z.string(),
     reason: z.string(),
-    modifications: z.record(z.unknown()).optional(),
+    modifications: JsonObjectSchema.optional(),
   }),
   /** The incident was closed elsewhere (its alert resolved); stop waiting. */
   z.object({ kind: z.literal('closed') }),

@@ -26,7 +26,8 @@ export async function startDurableRuntime(options: DurableRuntimeOptions): Promi
 }
 
 export async function stopDurableRuntime(): Promise<void> {
-  await DBOS.shutdown();
+  // Registrations are bound to this start's collaborators; the next start in the same process registers anew.
+  await DBOS.shutdown({ deregister: true });
 }
 
 /** Runs `work` as a named, checkpointed step: on recovery a finished step returns its recorded result. */

@@ -1,17 +1,23 @@
 import type { Logger } from 'pino';
 import type { Investigator } from '../agent/create-investigator.js';
 import type { Route } from '../config/config.schema.js';
-import type { Executor } from '../execution/executor.js';
+import type { Incident } from '../domain/incident-record.js';
+import type { ExecutorRegistry } from '../execution/executor-registry.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
 import type { Catalog } from '../remediation/catalog.js';
-import type { Incident, IncidentStore } from '../store/incident-store.js';
+import type { IncidentStore } from '../store/incidents.js';
+import type { InvestigationStore } from '../store/investigations.js';
+import type { RunStore } from '../store/runs.js';
 import type { PrometheusClient } from '../verification/prometheus-client.js';
 
+/** Everything the incident workflow works with; main.ts builds it and hands it to registerIncidentWorkflow. */
 export interface WorkflowDeps {
-  store: IncidentStore;
+  incidents: IncidentStore;
+  runs: RunStore;
+  investigations: InvestigationStore;
   catalog: Catalog;
   policyGate: PolicyGate;
-  executor: Executor;
+  executors: ExecutorRegistry;
   prometheus: PrometheusClient | null;
   /** The LLM agent; null keeps the no-LLM path (evidence plus runbook mapping). */
   investigator: Investigator | null;
@@ -28,17 +34,6 @@ export interface WorkflowDeps {
   log: Logger;
 }
 
-let current: WorkflowDeps | null = null;
-
-/**
- * DBOS recovers workflows by calling the registered function with its original arguments only,
- * so collaborators cannot travel as arguments; main.ts installs them once before launch.
- */
-export function setWorkflowDeps(deps: WorkflowDeps): void {
-  current = deps;
-}
-
-export function workflowDeps(): WorkflowDeps {
-  if (!current) throw new Error('workflow dependencies were not installed before the durable runtime started');
-  return current;
-}
+export const RESPONDER = 'responder';
+/** Database steps retry: a brief connection loss must not fail an incident. */
+export const DB_RETRIES = 5;

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { verifyAuditChain } from '../../src/audit/audit-log.js';
-import { startPidfileService, type PidfileService } from '../../src/testing/pidfile-service.js';
+import { verifyAuditChain } from '../../src/audit/verify.js';
+import { startPidfileService, type PidfileService } from '../../src/cli/pidfile-service.js';
 import { startAlertmanager } from '../support/alertmanager-server.js';
-import { startControlledExporter } from '../../src/testing/controlled-exporter.js';
-import { startPrometheus } from '../../src/testing/prometheus-server.js';
-import { freePort } from '../../src/testing/free-port.js';
+import { startControlledExporter } from '../../src/eval/controlled-exporter.js';
+import { startPrometheus } from '../support/prometheus.js';
+import { freePort } from '../../src/eval/free-port.js';
 import { startTestResponder, type TestResponder } from '../support/responder-harness.js';
 
 type Stoppable = { stop(): Promise<void> | void };

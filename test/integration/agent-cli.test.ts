@@ -2,11 +2,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuredSource, openToolbox } from '../../src/tools/mcp-toolbox.js';
-import { startControlledExporter, type ControlledExporter } from '../../src/testing/controlled-exporter.js';
-import { freePort } from '../../src/testing/free-port.js';
-import { startPrometheus, type RunningServer } from '../../src/testing/prometheus-server.js';
-import { loadScenarios } from '../../src/testing/scenarios/scenario.js';
-import { scenarioTurns } from '../../src/testing/scenarios/scenario-suite.js';
+import { startControlledExporter, type ControlledExporter } from '../../src/eval/controlled-exporter.js';
+import { freePort } from '../../src/eval/free-port.js';
+import { startPrometheus, testPrometheusEnv, type RunningServer } from '../support/prometheus.js';
+import { loadScenarios } from '../../src/eval/scenario.js';
+import { scenarioTurns } from '../../src/eval/scenario-suite.js';
 import { scriptFromTurns, startScriptedLlmServer, type Script, type ScriptedLlmServer } from '../../src/testing/scripted-llm-server.js';
 import { REPO } from '../support/responder-harness.js';
 
@@ -110,7 +110,7 @@ describe('responder mcp serve', () => {
 });
 
 describe('responder eval', () => {
-  const scenarios = loadScenarios(join(REPO, 'test/scenarios'));
+  const scenarios = loadScenarios(join(REPO, 'src/eval/scenarios'));
   let llm: ScriptedLlmServer;
   beforeAll(async () => {
     llm = await startScriptedLlmServer();
@@ -122,7 +122,7 @@ describe('responder eval', () => {
     const scenario = scenarios.find((s) => request.messages[0]?.text.includes(`name: ${s.alert.name}\n`));
     return scenario ? scriptFromTurns(scenarioTurns(scenario))(request, index) : { kind: 'text', text: 'unknown scenario' };
   };
-  const modelEnv = () => ({ RESPONDER_AGENT__API_KEY: 'scripted', RESPONDER_AGENT__BASE_URL: llm.anthropicBaseUrl, RESPONDER_AGENT__MODEL: 'scripted-eval' });
+  const modelEnv = () => ({ ...testPrometheusEnv(), RESPONDER_AGENT__API_KEY: 'scripted', RESPONDER_AGENT__BASE_URL: llm.anthropicBaseUrl, RESPONDER_AGENT__MODEL: 'scripted-eval' });
 
   it('says what is missing when no model is configured', async () => {
     const result = await cli(['eval']);

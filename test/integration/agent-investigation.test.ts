@@ -9,7 +9,7 @@ import { allowedCatalogActions } from '../../src/agent/agent-proposal.js';
 import { buildContextPack } from '../../src/agent/context-pack.js';
 import { budgetFrom, investigate } from '../../src/agent/investigate.js';
 import { configuredModelFactory } from '../../src/agent/language-model.js';
-import type { Investigation } from '../../src/agent/investigation-record.js';
+import type { Investigation } from '../../src/domain/investigation.js';
 import { ConfigSchema, type AgentConfig } from '../../src/config/config.schema.js';
 import { loadCatalog } from '../../src/remediation/catalog.js';
 import { createBuiltinMcpServer } from '../../src/tools/builtin-mcp-server.js';
@@ -17,20 +17,21 @@ import { createLokiApi } from '../../src/tools/loki-api.js';
 import { configuredSource, inProcessSource, openToolbox, type ToolSource } from '../../src/tools/mcp-toolbox.js';
 import { createPrometheusApi } from '../../src/tools/prometheus-api.js';
 import { scriptFromTurns, shownText, startScriptedLlmServer, type Script, type ScriptedLlmServer, type ScriptedTurn } from '../../src/testing/scripted-llm-server.js';
-import { scenarioIncident } from '../../src/testing/scenarios/run-scenario.js';
-import { loadScenarios, type Scenario } from '../../src/testing/scenarios/scenario.js';
-import { SCENARIO_CONTEXT } from '../../src/testing/scenarios/scenario-suite.js';
-import { startScenarioWorld, type ScenarioWorld } from '../../src/testing/scenarios/scenario-world.js';
+import { scenarioIncident } from '../../src/eval/run-scenario.js';
+import { loadScenarios, type Scenario } from '../../src/eval/scenario.js';
+import { SCENARIO_CONTEXT } from '../../src/eval/scenario-suite.js';
+import { startScenarioWorld, type ScenarioWorld } from '../../src/eval/scenario-world.js';
+import { TEST_PROMETHEUS_BINARIES } from '../support/prometheus.js';
 import { REPO } from '../support/responder-harness.js';
 
-const SCENARIOS = join(REPO, 'test/scenarios');
+const SCENARIOS = join(REPO, 'src/eval/scenarios');
 const catalog = loadCatalog(join(SCENARIOS, 'catalog'));
 const scenario = loadScenarios(SCENARIOS).find((s) => s.name === 'suspicious-traffic')!;
 let world: ScenarioWorld;
 let llm: ScriptedLlmServer;
 
 beforeAll(async () => {
-  world = await startScenarioWorld([scenario]);
+  world = await startScenarioWorld([scenario], TEST_PROMETHEUS_BINARIES);
   llm = await startScriptedLlmServer();
 }, 120_000);
 

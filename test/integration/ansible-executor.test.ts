@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { inheritedEnvironment } from '../../src/config/process-environment.js';
 import { createAnsibleExecutor } from '../../src/execution/ansible-executor.js';
 import { loadCatalog, type Catalog } from '../../src/remediation/catalog.js';
 
@@ -74,7 +75,7 @@ inputs:
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const executor = (timeoutSeconds = 60) => createAnsibleExecutor({ binary: 'ansible-playbook', inventory: join(dir, 'inventory.ini'), timeoutSeconds });
+const executor = (timeoutSeconds = 60) => createAnsibleExecutor({ binary: 'ansible-playbook', inventory: join(dir, 'inventory.ini'), timeoutSeconds, inheritedEnv: inheritedEnvironment() });
 
 it('passes inputs as data: shell metacharacters from an alert or a model end up verbatim, never executed', async () => {
   const path = join(dir, 'note.txt');
@@ -126,7 +127,7 @@ it('a timed-out playbook also takes down what it started in another process grou
 });
 
 it('a missing ansible-playbook binary is a failed result that says so', async () => {
-  const result = await createAnsibleExecutor({ binary: '/nonexistent/ansible-playbook', inventory: 'localhost,', timeoutSeconds: 5 }).run({
+  const result = await createAnsibleExecutor({ binary: '/nonexistent/ansible-playbook', inventory: 'localhost,', timeoutSeconds: 5, inheritedEnv: inheritedEnvironment() }).run({
     entry: catalog.get('write-note')!,
     inputs: {},
     runId: 'r4',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { startEmbeddedDatabase } from '../../src/store/embedded-postgres.js';
+import { startEmbeddedDatabase } from '../../src/database/embedded-postgres.js';
 import { alertmanagerPayload } from '../support/alert-payloads.js';
 import { makeDataDir, REPO, startTestResponder } from '../support/responder-harness.js';
 

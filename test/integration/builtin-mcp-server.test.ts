@@ -3,9 +3,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlledExporter, type ControlledExporter } from '../../src/testing/controlled-exporter.js';
+import { startControlledExporter, type ControlledExporter } from '../../src/eval/controlled-exporter.js';
 import { startFakeLoki, type FakeLoki } from '../../src/testing/fake-loki.js';
-import { startPrometheus, type RunningServer } from '../../src/testing/prometheus-server.js';
+import { startPrometheus, type RunningServer } from '../support/prometheus.js';
 import { createBuiltinMcpServer, startBuiltinMcpHttpServer, type McpHttpServer } from '../../src/tools/builtin-mcp-server.js';
 import { createLokiApi } from '../../src/tools/loki-api.js';
 import { createPrometheusApi } from '../../src/tools/prometheus-api.js';

@@ -3,12 +3,12 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IncidentRecord } from '../../src/store/incident-store.js';
-import { startPidfileService, type PidfileService } from '../../src/testing/pidfile-service.js';
+import type { IncidentRecord } from '../../src/domain/incident-record.js';
+import { startPidfileService, type PidfileService } from '../../src/cli/pidfile-service.js';
 import { alertmanagerPayload } from '../support/alert-payloads.js';
-import { startControlledExporter } from '../../src/testing/controlled-exporter.js';
-import { freePort } from '../../src/testing/free-port.js';
-import { startPrometheus } from '../../src/testing/prometheus-server.js';
+import { startControlledExporter } from '../../src/eval/controlled-exporter.js';
+import { freePort } from '../../src/eval/free-port.js';
+import { startPrometheus } from '../support/prometheus.js';
 import { APPROVER_TOKEN, DEMO_CATALOG, REPO, makeDataDir } from '../support/responder-harness.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 

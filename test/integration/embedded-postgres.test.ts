@@ -2,8 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { startEmbeddedDatabase } from '../../src/store/embedded-postgres.js';
-import { freePort } from '../../src/testing/free-port.js';
+import { startEmbeddedDatabase } from '../../src/database/embedded-postgres.js';
+import { freePort } from '../../src/eval/free-port.js';
 import { REPO, makeDataDir } from '../support/responder-harness.js';
 
 function alive(pid: number): boolean {
@@ -32,7 +32,7 @@ function watchdogsFor(pid: number): number[] {
 it('a postmaster left running by a killed service (watchdog gone too) is stopped and the cluster reused on the next start', async () => {
   const dataDir = makeDataDir();
   const port = await freePort();
-  const script = `import(${JSON.stringify(join(REPO, 'dist/src/store/embedded-postgres.js'))})
+  const script = `import(${JSON.stringify(join(REPO, 'dist/src/database/embedded-postgres.js'))})
     .then((m) => m.startEmbeddedDatabase({ dataDir: ${JSON.stringify(dataDir)}, port: ${port} }))
     .then((db) => { console.log(db.pid); setInterval(() => {}, 1 << 30); });`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { sealAllAuditEvents, verifyAuditChain } from '../../src/audit/audit-log.js';
+import { sealAllAuditEvents } from '../../src/audit/seal.js';
+import { verifyAuditChain } from '../../src/audit/verify.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertmanagerPayload, grafanaPayload, signGrafana, uniqueFingerprint } from '../support/alert-payloads.js';
 import { startTestResponder, type TestResponder } from '../support/responder-harness.js';
@@ -179,5 +180,108 @@ describe('good input', () => {
     const record = await responder.waitFor(incidents[0]!.id, (r) => r.state === 'diagnosed');
     expect(record.runs).toHaveLength(0);
     expect(record.audit.map((e) => e.kind)).toContain('incident.opened');
+  });
+});
+
+describe('text PostgreSQL cannot store: U+0000 and lone surrogates become U+FFFD, never a 500', () => {
+  const FFFD = '\uFFFD';
+  const bad = { nul: 'disk\u0000full', high: 'half\ud800pair', low: '\udc00start' };
+
+  it('an Alertmanager alert with NUL and lone surrogates in label values, label keys and annotations is accepted and stored with U+FFFD', async () => {
+    const fingerprint = uniqueFingerprint();
+    const payload = alertmanagerPayload([
+      {
+        fingerprint,
+        labels: { alertname: 'Dirty\u0000Name', agentic: 'true', instance: bad.high, 'key\u0000nul': 'v1', 'key\ud800lone': 'v2', device: bad.low },
+        annotations: { summary: bad.nul, 'note\udfff': 'x', description: `${bad.high} and ${bad.nul}` },
+      },
+    ]);
+    // Go's encoder and JSON.stringify alike write these as \u0000 and \ud800 escapes.
+    expect(JSON.stringify(payload)).toContain('\\u0000');
+    expect(JSON.stringify(payload)).toContain('\\ud800');
+    const response = await responder.post('/hooks/alertmanager/test-intake-key', payload);
+    expect(response.status).toBe(202);
+    const { incidents } = (await response.json()) as { incidents: { id: string; fingerprint: string }[] };
+    expect(incidents[0]!.fingerprint).toBe(fingerprint);
+    const record = await responder.record(incidents[0]!.id);
+    const labels = { alertname: `Dirty${FFFD}Name`, agentic: 'true', instance: `half${FFFD}pair`, [`key${FFFD}nul`]: 'v1', [`key${FFFD}lone`]: 'v2', device: `${FFFD}start` };
+    const annotations = { summary: `disk${FFFD}full`, [`note${FFFD}`]: 'x', description: `half${FFFD}pair and disk${FFFD}full` };
+    expect(record.alertName).toBe(`Dirty${FFFD}Name`);
+    expect(record.instance).toBe(`half${FFFD}pair`);
+    expect(record.labels).toEqual(labels);
+    expect(record.annotations).toEqual(annotations);
+    expect(record.alerts[0]!.alert.labels).toEqual(labels);
+    expect(record.alerts[0]!.alert.annotations).toEqual(annotations);
+  });
+
+  it('a fingerprint, receiver and group key with NUL or a lone surrogate are accepted too', async () => {
+    const payload = { ...alertmanagerPayload([{ labels: { alertname: 'DirtyIds' }, fingerprint: `fp\u0000${uniqueFingerprint()}\ud800` }]), receiver: 'resp\u0000onder', groupKey: '{}:{x="\udbff"}' };
+    const response = await responder.post('/hooks/alertmanager/test-intake-key', payload);
+    expect(response.status).toBe(202);
+    const { incidents } = (await response.json()) as { incidents: { id: string; fingerprint: string }[] };
+    expect(incidents[0]!.fingerprint).toMatch(/^fp\uFFFD[0-9a-f]+\uFFFD$/);
+    const record = await responder.record(incidents[0]!.id);
+    expect(record.alerts[0]!.receiver).toBe(`resp${FFFD}onder`);
+  });
+
+  it('a signed Grafana alert with NUL and lone surrogates is accepted (the signature is over the bytes sent) and stored with U+FFFD', async () => {
+    const body = JSON.stringify(
+      grafanaPayload([{ labels: { alertname: 'GrafanaDirty', agentic: 'true', 'k\u0000': bad.high }, annotations: { summary: bad.nul, runbook: bad.low } }]),
+    );
+    const response = await responder.post('/hooks/grafana/test-intake-key', body, signedGrafanaHeaders(body));
+    expect(response.status).toBe(202);
+    const { incidents } = (await response.json()) as { incidents: { id: string }[] };
+    const record = await responder.record(incidents[0]!.id);
+    expect(record.source).toBe('grafana');
+    expect(record.labels).toEqual({ alertname: 'GrafanaDirty', agentic: 'true', [`k${FFFD}`]: `half${FFFD}pair` });
+    expect(record.annotations).toEqual({ summary: `disk${FFFD}full`, runbook: `${FFFD}start` });
+    expect(record.alerts[0]!.alert.values).toEqual({ A: 97.5, C: 1 });
+  });
+
+  it('the same dirty notification sent twice is still one incident, counted twice', async () => {
+    const payload = alertmanagerPayload([{ labels: { alertname: 'DirtyTwice', note: '\u0000' } }]);
+    const first = await responder.post('/hooks/alertmanager/test-intake-key', payload);
+    const second = await responder.post('/hooks/alertmanager/test-intake-key', payload);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    const a = ((await first.json()) as { incidents: { id: string }[] }).incidents[0]!.id;
+    const b = ((await second.json()) as { incidents: { id: string }[] }).incidents[0]!.id;
+    expect(b).toBe(a);
+    expect((await responder.record(a)).alerts.map((n) => n.deliveries)).toEqual([2]);
+  });
+});
+
+describe('late duplicates over the webhook', () => {
+  it('firing, resolved, then a late copy of the firing: the copy joins the resolved incident and opens nothing new', async () => {
+    const alert = { labels: { alertname: 'LateCopy' }, fingerprint: uniqueFingerprint(), startsAt: '2026-11-28T05:00:00.000Z' };
+    const firing = alertmanagerPayload([alert]);
+    const opened = await responder.post('/hooks/alertmanager/test-intake-key', firing);
+    const id = ((await opened.json()) as { incidents: { id: string }[] }).incidents[0]!.id;
+    const resolved = await responder.post('/hooks/alertmanager/test-intake-key', alertmanagerPayload([{ ...alert, status: 'resolved' }], 'resolved'));
+    expect(resolved.status).toBe(202);
+    const before = await storedCounts();
+
+    const late = await responder.post('/hooks/alertmanager/test-intake-key', firing);
+
+    expect(late.status).toBe(202);
+    expect(((await late.json()) as { incidents: { id: string; state: string }[] }).incidents).toEqual([{ id, fingerprint: alert.fingerprint, state: 'resolved' }]);
+    expect(await storedCounts()).toEqual(before);
+    const record = await responder.record(id);
+    expect(record.state).toBe('resolved');
+    expect(record.alerts.map((n) => [n.status, n.deliveries])).toEqual([
+      ['firing', 2],
+      ['resolved', 1],
+    ]);
+    expect(record.audit.map((e) => e.kind)).toEqual(['incident.opened', 'incident.state']);
+  });
+
+  it('the same alert firing again with a new startsAt after it resolved opens a new incident', async () => {
+    const alert = { labels: { alertname: 'Refired' }, fingerprint: uniqueFingerprint(), startsAt: '2026-11-28T05:00:00.000Z' };
+    const first = await responder.post('/hooks/alertmanager/test-intake-key', alertmanagerPayload([alert]));
+    const firstId = ((await first.json()) as { incidents: { id: string }[] }).incidents[0]!.id;
+    await responder.post('/hooks/alertmanager/test-intake-key', alertmanagerPayload([{ ...alert, status: 'resolved' }], 'resolved'));
+    const again = await responder.post('/hooks/alertmanager/test-intake-key', alertmanagerPayload([{ ...alert, startsAt: '2026-11-28T07:00:00.000Z' }]));
+    const { incidents } = (await again.json()) as { incidents: { id: string; state: string }[] };
+    expect(incidents[0]!.id).not.toBe(firstId);
+    expect(incidents[0]!.state).toBe('received');
   });
 });

@@ -7,7 +7,7 @@ import type { PolicyDecision, PolicyOutcome } from '../../src/domain/decision.js
 import { policyInput } from '../../src/policy/policy-gate.contract.js';
 import { createOpaRestGate } from '../../src/policy/opa-rest-gate.js';
 import { NO_DECISION_REASON } from '../../src/policy/policy-gate.js';
-import { freePort } from '../../src/testing/free-port.js';
+import { freePort } from '../../src/eval/free-port.js';
 import { POLICY_DIR, startOpaServer, type OpaServer } from '../support/opa-server.js';
 
 const DECISION_PATH = 'responder/incident_response/decision';

@@ -13,7 +13,7 @@ import { createOpaWasmGate } from '../../src/policy/opa-wasm-gate.js';
 import { readTarGz } from '../../src/policy/policy-bundle-file.js';
 import { policyInput } from '../../src/policy/policy-gate.contract.js';
 import { NO_DECISION_REASON } from '../../src/policy/policy-gate.js';
-import { freePort } from '../../src/testing/free-port.js';
+import { freePort } from '../../src/eval/free-port.js';
 import { OPA_BIN, POLICY_DIR, REPO_ROOT } from '../support/opa-server.js';
 import { DEMO_CATALOG, makeDataDir } from '../support/responder-harness.js';
 

@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlertmanager } from '../support/alertmanager-server.js';
-import { startControlledExporter, type ControlledExporter } from '../../src/testing/controlled-exporter.js';
-import { freePort } from '../../src/testing/free-port.js';
-import { startPrometheus, type RunningServer } from '../../src/testing/prometheus-server.js';
+import { startControlledExporter, type ControlledExporter } from '../../src/eval/controlled-exporter.js';
+import { freePort } from '../../src/eval/free-port.js';
+import { startPrometheus, type RunningServer } from '../support/prometheus.js';
 
 interface WebhookAlert {
   status: string;

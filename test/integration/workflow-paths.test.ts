@@ -4,10 +4,10 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IncidentRecord } from '../../src/store/incident-store.js';
-import { startPidfileService, type PidfileService } from '../../src/testing/pidfile-service.js';
+import type { IncidentRecord } from '../../src/domain/incident-record.js';
+import { startPidfileService, type PidfileService } from '../../src/cli/pidfile-service.js';
 import { alertmanagerPayload, type TestAlert } from '../support/alert-payloads.js';
-import { freePort } from '../../src/testing/free-port.js';
+import { freePort } from '../../src/eval/free-port.js';
 import { OPA_BIN, POLICY_DIR } from '../support/opa-server.js';
 import { REPO, SECOND_APPROVER_TOKEN, startTestResponder, type TestResponder } from '../support/responder-harness.js';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServerProcess, type RunningServer } from '../../src/testing/prometheus-server.js';
+import { startServerProcess, type RunningServer } from '../../src/eval/prometheus-server.js';
 
 export interface AlertmanagerOptions {
   /** Every alert is routed here, firing and resolved. */

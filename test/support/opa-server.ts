@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServerProcess } from '../../src/testing/prometheus-server.js';
+import { startServerProcess } from '../../src/eval/prometheus-server.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

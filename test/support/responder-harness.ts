@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { ConfigSchema, type ConfigInput } from '../../src/config/config.schema.js';
 import { startResponder, type RunningResponder } from '../../src/main.js';
-import type { IncidentRecord } from '../../src/store/incident-store.js';
-import { freePort } from '../../src/testing/free-port.js';
+import type { IncidentRecord } from '../../src/domain/incident-record.js';
+import { freePort } from '../../src/eval/free-port.js';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const DEMO_CATALOG = join(REPO, 'examples/demo/remediations');

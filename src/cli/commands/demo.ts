@@ -2,15 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Command } from 'commander';
 import pino from 'pino';
-import { sealAllAuditEvents, verifyAuditChain } from '../audit/audit-log.js';
-import { ConfigSchema } from '../config/config.schema.js';
-import { packageRoot } from '../config/package-paths.js';
-import { isTerminal } from '../domain/incident.js';
-import { startResponder } from '../main.js';
-import { createPool } from '../store/database.js';
-import type { IncidentRecord } from '../store/incident-store.js';
-import { startPidfileService } from '../testing/pidfile-service.js';
+import { sealAllAuditEvents } from '../../audit/seal.js';
+import { verifyAuditChain } from '../../audit/verify.js';
+import { ConfigSchema } from '../../config/config.schema.js';
+import { packageRoot } from '../../config/package-paths.js';
+import { isTerminal } from '../../domain/incident.js';
+import { startResponder } from '../../main.js';
+import { createPool } from '../../database/database.js';
+import type { IncidentRecord } from '../../domain/incident-record.js';
+import type { CliContext } from '../cli-context.js';
+import { startPidfileService } from '../pidfile-service.js';
 
 export const DEMO_APPROVER = 'demo-auto-approver (responder demo; not a person)';
 
@@ -128,4 +131,14 @@ export async function runDemo(options: { dataDir?: string; print?: (line: string
     service.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+export function registerDemoCommand(program: Command, _cli: CliContext): void {
+  program
+    .command('demo')
+    .description('offline, no LLM: send a sample alert through the whole loop on the embedded default and print the story')
+    .option('--data-dir <dir>', 'keep the demo database here (default: a temporary directory, removed afterwards)')
+    .action(async (options: { dataDir?: string }) => {
+      process.exitCode = await runDemo({ dataDir: options.dataDir });
+    });
 }

@@ -1,16 +1,20 @@
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ScenarioResult } from '../../src/testing/scenarios/run-scenario.js';
-import { loadScenarios } from '../../src/testing/scenarios/scenario.js';
-import { formatScenarioReport } from '../../src/testing/scenarios/scenario-report.js';
-import { runScenarioSuite } from '../../src/testing/scenarios/scenario-suite.js';
+import type { ScenarioResult } from '../../src/eval/run-scenario.js';
+import { loadScenarios } from '../../src/eval/scenario.js';
+import { formatScenarioReport } from '../../src/eval/scenario-report.js';
+import { DEFAULT_SCENARIO_DIR, runScenarioSuite } from '../../src/eval/scenario-suite.js';
+import { TEST_PROMETHEUS_BINARIES } from '../support/prometheus.js';
 
-const scenarios = loadScenarios(import.meta.dirname);
+const SCENARIOS = join(import.meta.dirname, '..', '..', DEFAULT_SCENARIO_DIR);
+
+const scenarios = loadScenarios(SCENARIOS);
 let results: ScenarioResult[] = [];
 
 // One real Prometheus holds every planted fault; each is investigated by the scripted model through
 // the real MCP protocol, against the built-in server in-process and over streamable HTTP.
 beforeAll(async () => {
-  results = await runScenarioSuite({ directory: import.meta.dirname, transports: ['in-process', 'http'] });
+  results = await runScenarioSuite({ directory: SCENARIOS, transports: ['in-process', 'http'], binaries: TEST_PROMETHEUS_BINARIES });
   console.log(formatScenarioReport(results));
 }, 240_000);
 

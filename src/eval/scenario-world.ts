@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startControlledExporter, type ControlledExporter } from '../controlled-exporter.js';
-import { startFakeLoki, type FakeLoki } from '../fake-loki.js';
-import { startPrometheus, type RunningServer } from '../prometheus-server.js';
+import { startFakeLoki, type FakeLoki } from '../testing/fake-loki.js';
+import { startControlledExporter, type ControlledExporter } from './controlled-exporter.js';
+import { startPrometheus, type PrometheusBinaries, type RunningServer } from './prometheus-server.js';
 import { backfillText, liveValue, type Scenario } from './scenario.js';
 
 /** A real Prometheus holding each scenario's planted hour and scraping its live values, plus the Loki fake. */
@@ -33,7 +33,7 @@ async function waitForFiring(prometheusUrl: string, names: readonly string[]): P
   throw new Error(`planted rules did not fire within 30 s: want ${names.join(', ')}, firing ${firing.join(', ') || 'none'}`);
 }
 
-export async function startScenarioWorld(scenarios: readonly Scenario[]): Promise<ScenarioWorld> {
+export async function startScenarioWorld(scenarios: readonly Scenario[], binaries: PrometheusBinaries = {}): Promise<ScenarioWorld> {
   const nowSeconds = Math.floor(Date.now() / 1000);
   const exporter = await startControlledExporter();
   const loki = await startFakeLoki();
@@ -47,6 +47,7 @@ export async function startScenarioWorld(scenarios: readonly Scenario[]): Promis
       loki.push(stream.labels, lines);
     }
     prometheus = await startPrometheus({
+      ...binaries,
       scrapeTargets: [exporter.target],
       rules: rulesYaml(scenarios),
       honorLabels: true,

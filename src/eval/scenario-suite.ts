@@ -1,14 +1,16 @@
 import { join } from 'node:path';
-import { configuredModelFactory } from '../../agent/language-model.js';
-import { ConfigSchema, type AgentConfig } from '../../config/config.schema.js';
-import { resolveShippedPath } from '../../config/package-paths.js';
-import { loadCatalog } from '../../remediation/catalog.js';
-import { scriptFromTurns, startScriptedLlmServer, type ScriptedLlmServer, type ScriptedTurn } from '../scripted-llm-server.js';
+import { configuredModelFactory } from '../agent/language-model.js';
+import { ConfigSchema, type AgentConfig } from '../config/config.schema.js';
+import { resolveShippedPath } from '../config/package-paths.js';
+import { loadCatalog } from '../remediation/catalog.js';
+import { scriptFromTurns, startScriptedLlmServer, type ScriptedLlmServer, type ScriptedTurn } from '../testing/scripted-llm-server.js';
+import type { PrometheusBinaries } from './prometheus-server.js';
 import { runScenario, type ScenarioResult, type ToolTransport } from './run-scenario.js';
 import { loadScenarios, type Scenario } from './scenario.js';
 import { startScenarioWorld } from './scenario-world.js';
 
-export const DEFAULT_SCENARIO_DIR = 'test/scenarios';
+/** The shipped scenarios, beside this code; resolved against the package root when the working directory has none. */
+export const DEFAULT_SCENARIO_DIR = 'src/eval/scenarios';
 
 /** Change events in the scenarios are Loki lines labelled kind="change". */
 export const SCENARIO_CONTEXT = { changeSelector: '{kind="change"}' };
@@ -23,6 +25,8 @@ export interface SuiteOptions {
   /** A configured real model (responder eval); when absent, each scenario's script plays the model. */
   agent?: AgentConfig;
   onResult?(result: ScenarioResult): void;
+  /** The Prometheus and promtool to run (responder eval: eval.prometheusBinary and eval.promtoolBinary). */
+  binaries?: PrometheusBinaries;
 }
 
 /**
@@ -33,7 +37,7 @@ export async function runScenarioSuite(options: SuiteOptions): Promise<ScenarioR
   const directory = resolveShippedPath(options.directory ?? DEFAULT_SCENARIO_DIR);
   const scenarios = loadScenarios(directory);
   const catalog = loadCatalog(join(directory, 'catalog'));
-  const world = await startScenarioWorld(scenarios);
+  const world = await startScenarioWorld(scenarios, options.binaries);
   let scripted: ScriptedLlmServer | null = null;
   try {
     let agent = options.agent;

@@ -170,7 +170,17 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Ru
   throw new Error(lastError);
 }
 
-export interface PrometheusOptions {
+/** Where the Prometheus and promtool executables are; the Debian package's paths unless given. */
+export interface PrometheusBinaries {
+  prometheusBinary?: string;
+  promtoolBinary?: string;
+}
+
+export const DEFAULT_PROMETHEUS_BINARY = '/usr/bin/prometheus';
+
+export const DEFAULT_PROMTOOL_BINARY = '/usr/bin/promtool';
+
+export interface PrometheusOptions extends PrometheusBinaries {
   /** host:port of each target, scraped at /metrics. */
   scrapeTargets: string[];
   /** Content of one rule file (YAML with `groups:`). */
@@ -190,10 +200,6 @@ export interface PrometheusOptions {
   /** OpenMetrics text (ending `# EOF`) written into the TSDB with promtool before start: planted history. */
   backfill?: string;
 }
-
-export const PROMTOOL_BIN = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
-
-export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 
 function alertmanagerConfig(alertmanagerUrl: string): Record<string, unknown> {
   const parsed = new URL(alertmanagerUrl);
@@ -239,7 +245,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     await writeFile(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
     if (options.backfill) {
       await writeFile(join(dir, 'backfill.om'), options.backfill);
-      const result = spawnSync(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'backfill.om'), join(dir, 'data')], { encoding: 'utf8' });
+      const result = spawnSync(options.promtoolBinary ?? DEFAULT_PROMTOOL_BINARY, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'backfill.om'), join(dir, 'data')], { encoding: 'utf8' });
       if (result.status !== 0) throw new Error(`promtool could not backfill: ${result.error?.message ?? ''}${result.stderr}${result.stdout}`);
     }
   } catch (err) {
@@ -249,7 +255,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
 
   const server = await startServerProcess({
     name: 'prometheus',
-    bin: PROMETHEUS_BIN,
+    bin: options.prometheusBinary ?? DEFAULT_PROMETHEUS_BINARY,
     dir,
     readyPath: '/-/ready',
     args: (port) => [

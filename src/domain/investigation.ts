@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ProposalSchema } from '../domain/proposal.js';
+import { JsonValueSchema } from './json-value.js';
+import { ProposalSchema } from './proposal.js';
 
 /** One entry in what the agent did, in order; stored with the incident so a reviewer can replay it. */
 export const TranscriptEntrySchema = z.discriminatedUnion('kind', [
@@ -12,14 +13,14 @@ export const TranscriptEntrySchema = z.discriminatedUnion('kind', [
     outputTokens: z.number().int(),
     finishReason: z.string(),
     text: z.string(),
-    toolCalls: z.array(z.object({ name: z.string(), input: z.unknown() })),
+    toolCalls: z.array(z.object({ name: z.string(), input: JsonValueSchema })),
   }),
   z.object({
     kind: z.literal('tool-call'),
     step: z.number().int(),
     tool: z.string(),
     server: z.string(),
-    input: z.unknown(),
+    input: JsonValueSchema,
     durationMs: z.number(),
     /** What the backend answered, when the server reports it; compare with resultBytes for compaction. */
     rawBytes: z.number().int().nullable(),

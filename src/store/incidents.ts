@@ -1,0 +1,162 @@
+import type { Pool } from '../database/database.js';
+import { withTransaction } from '../database/database.js';
+import { appendAuditEvent, type AuditEventDraft } from '../audit/audit-store.js';
+import { isTerminal, type IncidentState } from '../domain/incident.js';
+import { IncidentSchema, IncidentSummarySchema, type DryRun, type Incident, type IncidentSummary, type PolicyDecisionRecord } from '../domain/incident-record.js';
+import type { EvidenceItem, Proposal } from '../domain/proposal.js';
+import type { Verification } from '../domain/verification.js';
+import { toJsonb } from './json-column.js';
+
+interface IncidentRow {
+  id: string;
+  fingerprint: string;
+  source: string;
+  state: string;
+  state_reason: string | null;
+  route: string | null;
+  mode: string | null;
+  alert_name: string;
+  severity: string;
+  instance: string | null;
+  labels: unknown;
+  annotations: unknown;
+  expression: string | null;
+  evidence: unknown;
+  proposal: unknown;
+  dry_run: unknown;
+  decision: unknown;
+  verification: unknown;
+  created_at: string;
+  updated_at: string;
+}
+
+const SUMMARY_COLUMNS = 'id, fingerprint, state, state_reason, route, mode, alert_name, severity, instance, created_at, updated_at';
+
+function summaryFields(row: IncidentRow) {
+  return {
+    id: row.id,
+    fingerprint: row.fingerprint,
+    state: row.state,
+    stateReason: row.state_reason,
+    route: row.route,
+    mode: row.mode,
+    alertName: row.alert_name,
+    severity: row.severity,
+    instance: row.instance,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toIncident(row: IncidentRow): Incident {
+  return IncidentSchema.parse({
+    ...summaryFields(row),
+    source: row.source,
+    labels: row.labels,
+    annotations: row.annotations,
+    expression: row.expression,
+    evidence: row.evidence,
+    proposal: row.proposal,
+    dryRun: row.dry_run,
+    decision: row.decision,
+    verification: row.verification,
+  });
+}
+
+/** The parts of an incident a workflow stage fills in, each with its domain type. */
+export interface IncidentPatch {
+  evidence?: EvidenceItem[];
+  proposal?: Proposal;
+  dryRun?: DryRun;
+  decision?: PolicyDecisionRecord;
+  verification?: Verification;
+}
+
+const PATCH_COLUMNS: Record<keyof IncidentPatch, string> = {
+  evidence: 'evidence',
+  proposal: 'proposal',
+  dryRun: 'dry_run',
+  decision: 'decision',
+  verification: 'verification',
+};
+
+export interface TransitionRequest {
+  from: readonly IncidentState[];
+  to: IncidentState;
+  actor: string;
+  reason?: string;
+  patch?: IncidentPatch;
+  audit?: Record<string, unknown>;
+}
+
+export type IncidentAudit = Omit<AuditEventDraft, 'incidentId'>;
+
+function patchAssignments(patch: IncidentPatch | undefined, values: unknown[]): string[] {
+  const sets: string[] = [];
+  for (const [key, column] of Object.entries(PATCH_COLUMNS)) {
+    const value = patch?.[key as keyof IncidentPatch];
+    if (value === undefined) continue;
+    values.push(toJsonb(value));
+    sets.push(`${column} = $${values.length}`);
+  }
+  return sets;
+}
+
+export function createIncidentStore(pool: Pool) {
+  return {
+    async get(id: string): Promise<Incident | null> {
+      const result = await pool.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [id]);
+      return result.rows[0] ? toIncident(result.rows[0]) : null;
+    },
+
+    async list(filter: { state?: IncidentState; limit?: number } = {}): Promise<IncidentSummary[]> {
+      const limit = Math.min(filter.limit ?? 100, 1000);
+      const result = filter.state
+        ? await pool.query<IncidentRow>(`SELECT ${SUMMARY_COLUMNS} FROM incidents WHERE state = $1 ORDER BY created_at DESC LIMIT $2`, [filter.state, limit])
+        : await pool.query<IncidentRow>(`SELECT ${SUMMARY_COLUMNS} FROM incidents ORDER BY created_at DESC LIMIT $1`, [limit]);
+      return result.rows.map((row) => IncidentSummarySchema.parse(summaryFields(row)));
+    },
+
+    async countByState(): Promise<Record<string, number>> {
+      const result = await pool.query<{ state: string; count: number }>('SELECT state, count(*)::int AS count FROM incidents GROUP BY state');
+      return Object.fromEntries(result.rows.map((r) => [r.state, r.count]));
+    },
+
+    /** Incidents that a route wants acted on but whose workflow may never have started (crash between commit and start). */
+    async listAwaitingWorkflow(): Promise<string[]> {
+      const result = await pool.query<{ id: string }>(`SELECT id FROM incidents WHERE state = 'received' AND route IS NOT NULL`);
+      return result.rows.map((r) => r.id);
+    },
+
+    /** Moves an incident only from an expected state; false means someone else (a resolve, a human) moved it first. */
+    async transition(id: string, request: TransitionRequest): Promise<boolean> {
+      return withTransaction(pool, async (client) => {
+        const current = await client.query<{ state: IncidentState }>('SELECT state FROM incidents WHERE id = $1 FOR UPDATE', [id]);
+        const row = current.rows[0];
+        if (!row || !request.from.includes(row.state)) return false;
+        const values: unknown[] = [id, request.to, !isTerminal(request.to), request.reason ?? null];
+        const sets = ['state = $2', 'open = $3', 'state_reason = $4', 'updated_at = now()', ...patchAssignments(request.patch, values)];
+        await client.query(`UPDATE incidents SET ${sets.join(', ')} WHERE id = $1`, values);
+        await appendAuditEvent(client, {
+          incidentId: id,
+          actor: request.actor,
+          kind: 'incident.state',
+          data: { from: row.state, to: request.to, reason: request.reason ?? null, ...request.audit },
+        });
+        return true;
+      });
+    },
+
+    /** Fills in a stage's result (or only records an event) without changing the state. */
+    async patch(id: string, patch: IncidentPatch, audit: IncidentAudit): Promise<void> {
+      await withTransaction(pool, async (client) => {
+        const values: unknown[] = [id];
+        const sets = ['updated_at = now()', ...patchAssignments(patch, values)];
+        await client.query(`UPDATE incidents SET ${sets.join(', ')} WHERE id = $1`, values);
+        await appendAuditEvent(client, { incidentId: id, ...audit });
+      });
+    },
+  };
+}
+
+export type IncidentStore = ReturnType<typeof createIncidentStore>;
