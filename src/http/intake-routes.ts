@@ -4,34 +4,12 @@ import { safeEqualStrings, verifyGrafanaSignature } from '../ingest/grafana-sign
 import { acceptNotification, parseWebhook, SOURCES, type IntakeDeps, type Source } from '../ingest/intake.js';
 import type { Metrics } from './metrics.js';
 import { problem } from './problem.js';
+import { readLimited } from './read-body.js';
 
 export interface IntakeRouteDeps extends IntakeDeps {
   intake: Config['intake'] & { key: string };
   bodyLimitBytes: number;
   metrics: Metrics;
-}
-
-type BodyRead = { ok: true; bytes: Buffer } | { ok: false; tooLarge: true };
-
-/** Reads at most `limit` bytes; stops reading (and refuses) as soon as the body passes it. */
-async function readLimited(request: Request, limit: number): Promise<BodyRead> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) return { ok: false, tooLarge: true };
-  if (!request.body) return { ok: true, bytes: Buffer.alloc(0) };
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return { ok: false, tooLarge: true };
-    }
-    chunks.push(value);
-  }
-  return { ok: true, bytes: Buffer.concat(chunks) };
 }
 
 function isJson(contentType: string | undefined): boolean {
