@@ -22,7 +22,7 @@ function input(i: number): PolicyInput {
   const targets = ['nginx', 'openbao', 'api', 'postgresql.service', 'worker@2'];
   return {
     version: 1,
-    action: { id: 'restart-service', type: i % 7 === 0 ? 'scale' : 'restart', target: targets[i % targets.length]!, target_type: 'service', inputs: { service: 'x' }, risk: i % 2 ? 'low' : 'medium', read_only: false, destructive: false },
+    action: { id: 'restart-service', type: i % 7 === 0 ? 'scale' : 'restart', target: targets[i % targets.length]!, target_type: 'service', inputs: { service: 'x' }, targets: [{ input: 'service', kind: 'service', value: targets[i % targets.length]! }], risk: i % 2 ? 'low' : 'medium', read_only: false, destructive: false },
     alert: { name: 'Bench', severity: i % 5 === 0 ? 'critical' : 'warning', instance: 'host:9100', labels: { job: 'node' } },
     incident: { id: `i${i}`, mode: i % 3 === 0 ? 'auto' : 'approve', confidence: (i % 10) / 10, dry_run: { ok: i % 11 !== 0, skipped: false } },
     history: { target_remediations_last_hour: i % 7 },

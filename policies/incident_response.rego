@@ -23,12 +23,23 @@ auto_min_confidence := 0.8
 
 # Systemd unit names arrive as "openbao.service" or templated as "postgresql@16-main.service";
 # both must still match the critical set.
-service_name := name if {
-	unit := trim_suffix(lower(input.action.target), ".service")
-	name := split(unit, "@")[0]
+unit_name(value) := split(trim_suffix(lower(value), ".service"), "@")[0]
+
+# The primary target and every input the catalog says names a service: a change that touches a
+# critical service anywhere in its inputs is a change to that service.
+service_names contains unit_name(input.action.target) if is_string(input.action.target)
+
+service_names contains unit_name(t.value) if {
+	some t in input.action.targets
+	t.kind == "service"
 }
 
-critical_target if service_name in critical_services
+critical_services_touched contains name if {
+	some name in service_names
+	name in critical_services
+}
+
+critical_target if count(critical_services_touched) > 0
 
 severity_critical if lower(input.alert.severity) == "critical"
 
@@ -66,18 +77,6 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	input.action.type == "restart"
-	critical_target
-	msg := sprintf("restart of critical service %v requires manual handling", [service_name])
-}
-
-# A critical alert means the blast radius is already large; a restart can make it worse.
-deny contains "restart is not allowed while severity is critical" if {
-	input.action.type == "restart"
-	severity_critical
-}
-
-deny contains msg if {
 	input.action.destructive == true
 	input.action.target_type == "vm"
 	msg := sprintf("destructive action %v on vm %v is not allowed", [input.action.type, input.action.target])
@@ -102,7 +101,9 @@ deny contains "dry run failed" if {
 
 # --- approval ---
 
-# Critical services always get humans, even when every other auto condition holds.
+# Critical services and critical alerts always get humans, even when every other auto condition holds:
+# they need approval (two distinct people for a critical service), never a blanket deny, because the
+# most important incidents are the ones most worth fixing.
 auto_eligible if {
 	state_change
 	input.incident.mode == "auto"
@@ -131,12 +132,38 @@ allow if {
 	action_permitted
 }
 
+# Why people are asked, in words shown to them beside the request.
+reasons contains msg if {
+	require_approval
+	some name in critical_services_touched
+	msg := sprintf("%v is a critical service: two different people must approve", [name])
+}
+
+reasons contains "the alert is critical: a person decides" if {
+	require_approval
+	severity_critical
+}
+
+reasons contains msg if {
+	require_approval
+	input.incident.mode == "approve"
+	msg := "approve mode: every change waits for a person"
+}
+
+reasons contains msg if {
+	require_approval
+	input.incident.mode == "auto"
+	not auto_eligible
+	msg := "auto mode runs only low-risk, confident changes to non-critical targets"
+}
+
 decision := {
 	"allow": allow,
 	"deny": sort(deny),
 	"require_approval": require_approval,
 	"approvals_required": approvals_required,
 	"auto_execute": auto_execute,
+	"reasons": sort(reasons),
 }
 
 default auto_execute := false

@@ -52,43 +52,63 @@ test_restart_of_non_critical_service_is_allowed_with_one_approval if {
 		"require_approval": true,
 		"approvals_required": 1,
 		"auto_execute": false,
+		"reasons": ["approve mode: every change waits for a person"],
 	}
 }
 
-test_restart_of_each_critical_service_is_denied if {
+test_restart_of_each_critical_service_needs_two_approvers if {
 	every name in ["openbao", "step-ca", "keycloak", "postgresql", "monitoring-stack"] {
 		d := decision_for(with_changes({"action": {"target": name}}))
-		d.allow == false
-		d.deny == [sprintf("restart of critical service %s requires manual handling", [name])]
+		d.allow == true
+		d.require_approval == true
+		d.approvals_required == 2
+		d.auto_execute == false
+		sprintf("%s is a critical service: two different people must approve", [name]) in d.reasons
 	}
 }
 
 test_restart_of_critical_service_matches_systemd_unit_names if {
 	every unit in ["openbao.service", "OpenBao", "postgresql@16-main.service", "postgresql@16-main"] {
 		d := decision_for(with_changes({"action": {"target": unit}}))
-		d.allow == false
-		count(d.deny) == 1
-		startswith(d.deny[0], "restart of critical service ")
+		d.allow == true
+		d.approvals_required == 2
 	}
 }
 
-test_restart_is_denied_while_severity_is_critical if {
+test_a_critical_service_named_by_any_target_input_needs_two_approvers if {
+	request := with_changes({"action": {
+		"target": "web-1",
+		"target_type": "host",
+		"targets": [{"input": "host", "kind": "host", "value": "web-1"}, {"input": "service", "kind": "service", "value": "keycloak.service"}],
+	}})
+	d := decision_for(request)
+	d.allow == true
+	d.approvals_required == 2
+	d.reasons == ["approve mode: every change waits for a person", "keycloak is a critical service: two different people must approve"]
+}
+
+test_restart_at_critical_severity_is_allowed_with_a_human if {
 	d := decision_for(with_changes({"alert": {"severity": "critical"}}))
-	d.allow == false
-	d.deny == ["restart is not allowed while severity is critical"]
+	d.allow == true
+	d.require_approval == true
+	d.approvals_required == 1
+	d.auto_execute == false
+	"the alert is critical: a person decides" in d.reasons
 }
 
 test_severity_match_ignores_case if {
 	d := decision_for(with_changes({"alert": {"severity": "CRITICAL"}}))
-	d.deny == ["restart is not allowed while severity is critical"]
+	"the alert is critical: a person decides" in d.reasons
 }
 
-test_restart_of_critical_service_at_critical_severity_gives_both_reasons_sorted if {
+test_critical_service_at_critical_severity_gives_both_reasons_sorted if {
 	d := decision_for(with_changes({"action": {"target": "keycloak"}, "alert": {"severity": "critical"}}))
-	d.allow == false
-	d.deny == [
-		"restart is not allowed while severity is critical",
-		"restart of critical service keycloak requires manual handling",
+	d.allow == true
+	d.approvals_required == 2
+	d.reasons == [
+		"approve mode: every change waits for a person",
+		"keycloak is a critical service: two different people must approve",
+		"the alert is critical: a person decides",
 	]
 }
 
@@ -176,6 +196,7 @@ test_read_only_action_is_allowed_without_approval if {
 		"require_approval": false,
 		"approvals_required": 0,
 		"auto_execute": true,
+		"reasons": [],
 	}
 }
 
@@ -198,10 +219,11 @@ test_read_only_claim_is_ignored_for_state_changing_types if {
 	d.auto_execute == false
 }
 
-test_read_only_claim_does_not_unlock_restart_of_critical_service if {
+test_read_only_claim_does_not_skip_approvals_for_a_critical_service if {
 	d := decision_for(with_changes({"action": {"read_only": true, "target": "openbao"}}))
-	d.allow == false
-	d.deny == ["restart of critical service openbao requires manual handling"]
+	d.allow == true
+	d.require_approval == true
+	d.approvals_required == 2
 }
 
 # --- destructive on vm ---
@@ -284,7 +306,13 @@ test_auto_mode_low_risk_confident_change_executes_without_approval if {
 		"require_approval": false,
 		"approvals_required": 0,
 		"auto_execute": true,
+		"reasons": [],
 	}
+}
+
+test_auto_mode_says_why_a_change_still_waits if {
+	d := decision_for(object.union(auto_low, {"action": {"risk": "medium"}}))
+	d.reasons == ["auto mode runs only low-risk, confident changes to non-critical targets"]
 }
 
 test_auto_needs_auto_mode if {

@@ -15,10 +15,16 @@ import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { createConfiguredPolicyGate } from './policy/create-policy-gate.js';
 import { loadCatalog } from './remediation/catalog.js';
+import { loadInventoryHosts } from './remediation/inventory-hosts.js';
 import { createPool } from './database/database.js';
+import { lockDataDir } from './database/data-dir-lock.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-postgres.js';
-import type { Incident } from './domain/incident-record.js';
 import { createApprovalStore } from './store/approvals.js';
+import { createApprovalAnnouncer } from './approval/approval-announcer.js';
+import { createDecisionRateLimiter } from './approval/decision-rate-limiter.js';
+import { escalateExpiredApproval } from './approval/escalation.js';
+import { submitDecision, type DecisionDeps } from './approval/submit-decision.js';
+import { createIdentityResolver } from './http/identity.js';
 import { createIncidentRecordReader } from './store/incident-records.js';
 import { createIncidentStore } from './store/incidents.js';
 import { createInvestigationStore } from './store/investigations.js';
@@ -56,25 +62,6 @@ function resolveIntakeKey(config: Config, log: Logger): string {
   return key;
 }
 
-async function escalateByWebhook(config: Config, incident: Incident, log: Logger): Promise<Record<string, unknown>> {
-  const link = config.server.publicUrl ? `${config.server.publicUrl.replace(/\/+$/, '')}/incidents/${incident.id}` : null;
-  const message = `Approval for ${incident.alertName} on ${incident.instance ?? 'unknown instance'} expired after ${config.approval.timeoutMinutes} min without a decision`;
-  log.warn({ incident: incident.id, link }, message);
-  const url = config.approval.escalationWebhookUrl;
-  if (!url) return { message, delivered: false, reason: 'no approval.escalationWebhookUrl configured; logged only' };
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ kind: 'approval-expired', incidentId: incident.id, alert: incident.alertName, instance: incident.instance, link, message }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    return { message, delivered: response.ok, status: response.status };
-  } catch (error) {
-    return { message, delivered: false, reason: (error as Error).message };
-  }
-}
-
 export async function startResponder(config: Config, options: { log?: Logger } = {}): Promise<RunningResponder> {
   const log = options.log ?? pino({ level: config.log.level });
   const stops: (() => Promise<void>)[] = [];
@@ -83,6 +70,8 @@ export async function startResponder(config: Config, options: { log?: Logger } =
   };
   try {
     mkdirSync(resolve(config.dataDir), { recursive: true });
+    const lock = lockDataDir(config.dataDir);
+    stops.push(async () => lock.release());
     let databaseUrl = config.database.url;
     if (!databaseUrl) {
       const embedded: EmbeddedDatabase = await startEmbeddedDatabase({
@@ -101,7 +90,9 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     stops.push(() => sealer.stop());
     const incidents = createIncidentStore(pool);
     const records = createIncidentRecordReader(pool, incidents);
-    const catalog = loadCatalog(resolveShippedPath(config.execution.catalogDir));
+    const inventory = config.execution.inventory.includes(',') ? config.execution.inventory : resolveShippedPath(config.execution.inventory);
+    const inventoryHosts = await loadInventoryHosts({ inventory, binary: config.execution.ansibleInventoryBinary, env: inheritedEnvironment() });
+    const catalog = loadCatalog(resolveShippedPath(config.execution.catalogDir), { inventoryHosts });
     const intakeKey = resolveIntakeKey(config, log);
 
     const policy = await createConfiguredPolicyGate(config, log);
@@ -127,8 +118,13 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     if (investigator) log.info({ agent: investigator.describe, mcpServers: config.mcp.servers.map((s) => s.name), builtinTools: config.mcp.builtin }, 'LLM agent investigates incidents');
     else log.info({ reason: missingModelReason(config.agent) }, 'no LLM configured: evidence plus runbook-mapped proposals');
 
+    const approvals = createApprovalStore(pool);
+    // Channels that push requests to people (web UI live updates, Matrix) join this list; REST is pulled.
+    const announcer = createApprovalAnnouncer([], incidents, log);
     const incidentWorkflow = registerIncidentWorkflow({
       incidents,
+      approvals,
+      announcer,
       runs: createRunStore(pool),
       investigations: createInvestigationStore(pool),
       catalog,
@@ -136,7 +132,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
       executors: createExecutorRegistry({
         ansible: createAnsibleExecutor({
           binary: config.execution.ansiblePlaybookBinary,
-          inventory: config.execution.inventory.includes(',') ? config.execution.inventory : resolveShippedPath(config.execution.inventory),
+          inventory,
           timeoutSeconds: config.execution.timeoutSeconds,
           inheritedEnv: inheritedEnvironment(),
         }),
@@ -150,7 +146,8 @@ export async function startResponder(config: Config, options: { log?: Logger } =
         verificationTimeoutSeconds: config.verification.timeoutSeconds,
         verificationIntervalSeconds: config.verification.intervalSeconds,
       },
-      escalate: (incident) => escalateByWebhook(config, incident, log),
+      escalate: (incident) =>
+        escalateExpiredApproval({ webhookUrl: config.approval.escalationWebhookUrl ?? null, publicUrl: config.server.publicUrl ?? null, timeoutMinutes: config.approval.timeoutMinutes }, incident, log),
       timed: (stage, work) => metrics.timed(stage, work),
       log,
     });
@@ -158,7 +155,15 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     stops.push(() => stopDurableRuntime());
 
     const startIncident = (id: string) => incidentWorkflow.start(id);
-    const sendApproval = (id: string, message: ApprovalMessage) => send(workflowIdFor(id), message, APPROVAL_TOPIC);
+    const sendApproval = (id: string, message: ApprovalMessage, idempotencyKey?: string) => send(workflowIdFor(id), message, APPROVAL_TOPIC, idempotencyKey);
+    const decisionDeps: DecisionDeps = {
+      approvals,
+      incidents,
+      checkInputs: (actionId, inputs) => catalog.validateInputs(actionId, inputs),
+      rateLimiter: createDecisionRateLimiter(config.auth.decisionsPerMinute),
+      notifyWorkflow: (incidentId, requestId, key) => sendApproval(incidentId, { kind: 'decided', requestId }, key),
+      announce: (request) => void announcer.updated(request),
+    };
     // Starts workflows that a crash between commit and start left behind; starting is idempotent.
     const sweep = async () => {
       for (const id of await incidents.listAwaitingWorkflow()) {
@@ -181,7 +186,12 @@ export async function startResponder(config: Config, options: { log?: Logger } =
         notifyClosed: (id) => sendApproval(id, { kind: 'closed' }),
         onWorkflowStartError: (id, error) => log.error({ err: error, incident: id }, 'workflow start failed; the sweep will retry'),
       },
-      incidents: { incidents: { list: incidents.list, get: incidents.get, getRecord: records.get }, approvals: createApprovalStore(pool), catalog, tokens: config.auth.tokens, sendApproval },
+      incidents: {
+        incidents: { list: incidents.list, getRecord: records.get },
+        access: { identities: createIdentityResolver({ tokens: config.auth.tokens, forwardAuth: config.auth.forwardAuth }), anonymousRead: config.auth.anonymousRead },
+        decide: (submission) => submitDecision(decisionDeps, submission),
+        bodyLimitBytes: config.server.apiBodyLimitBytes,
+      },
       metrics,
       log,
       async ready() {

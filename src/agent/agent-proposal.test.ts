@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../remediation/catalog.js';
 import { allowedCatalogActions, checkAgentProposal, proposalToolSchema } from './agent-proposal.js';
 
-const catalog = loadCatalog(join(import.meta.dirname, '..', 'eval', 'scenarios', 'catalog'));
+// The hosts of src/eval/scenarios/catalog/inventory.ini.
+const catalog = loadCatalog(join(import.meta.dirname, '..', 'eval', 'scenarios', 'catalog'), { inventoryHosts: ['api1', 'web1', 'lb1', 'db1', 'cache1', 'app1'] });
 const valid = {
   diagnosis: 'worker wedged',
   evidence: [{ source: 'Error logs', summary: 'event loop blocked 40 times' }],
@@ -55,6 +56,14 @@ describe('checkAgentProposal', () => {
   it("refuses inputs the action's schema rejects", () => {
     const check = checkAgentProposal({ ...valid, action: { id: 'restart-service', inputs: { service: 'worker; rm -rf /', host: 'app1' } } }, catalog, ['restart-service'], []);
     expect(check).toEqual({ ok: false, problems: ['action.inputs.service must match pattern "^[A-Za-z0-9@._:-]{1,128}$"'] });
+  });
+
+  it('refuses a host that is not exactly one inventory host: all, a group, a pattern, a list', () => {
+    for (const host of ['all', 'scenario', 'web*', 'web1:api1', 'web1,api1']) {
+      const check = checkAgentProposal({ ...valid, action: { id: 'restart-service', inputs: { service: 'worker', host } } }, catalog, ['restart-service'], []);
+      expect(check.ok, host).toBe(false);
+      expect(!check.ok && check.problems.join(' '), host).toContain(`host must name exactly one inventory host (not a group, a pattern or "all"); ${JSON.stringify(host)} is not one of`);
+    }
   });
 });
 

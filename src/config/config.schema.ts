@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { RoleSchema, type Role } from '../domain/identity.js';
 import { ModeSchema } from '../domain/incident.js';
 
 /**
@@ -29,17 +32,58 @@ export type LabelMatcher = z.infer<typeof LabelMatcherSchema>;
 
 const SecretSchema = z.string().min(1);
 
-const TokenSchema = z.union([
-  z.object({ name: z.string().min(1), token: SecretSchema }).strict(),
-  z.string().transform((pair, ctx) => {
-    const at = pair.indexOf(':');
-    if (at <= 0 || at === pair.length - 1) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'expected name:token' });
+const SHA256_PREFIX = 'sha256:';
+const ROLES = RoleSchema.options as readonly string[];
+
+/**
+ * An API token as `name:token[:role]` or `{name, token, role}`. The token may be given as
+ * `sha256:<64 hex>` so the config never holds the token itself; either way only its hash is kept.
+ */
+function parseToken(entry: { name: string; token: string; role?: Role }, ctx: z.RefinementCtx) {
+  const { name, token, role = 'approver' } = entry;
+  if (token.startsWith(SHA256_PREFIX)) {
+    const hex = token.slice(SHA256_PREFIX.length).toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(hex)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `token of ${name}: sha256: must be followed by 64 hex digits` });
       return z.NEVER;
     }
-    return { name: pair.slice(0, at), token: pair.slice(at + 1) };
+    return { name, role, sha256: hex };
+  }
+  if (token.length < 16) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `token of ${name} is shorter than 16 characters; generate one with: openssl rand -base64 24` });
+    return z.NEVER;
+  }
+  return { name, role, sha256: createHash('sha256').update(token).digest('hex') };
+}
+
+const TokenSchema = z.union([
+  z.object({ name: z.string().min(1), token: SecretSchema, role: RoleSchema.optional() }).strict().transform(parseToken),
+  z.string().transform((text, ctx) => {
+    const at = text.indexOf(':');
+    if (at <= 0 || at === text.length - 1) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'expected name:token or name:token:role' });
+      return z.NEVER;
+    }
+    let token = text.slice(at + 1);
+    let role: Role | undefined;
+    const last = token.lastIndexOf(':');
+    if (last > 0 && ROLES.includes(token.slice(last + 1))) {
+      role = token.slice(last + 1) as Role;
+      token = token.slice(0, last);
+    }
+    return parseToken({ name: text.slice(0, at), token, role }, ctx);
   }),
 ]);
+export type ApiToken = { name: string; role: Role; sha256: string };
+
+const CidrSchema = z.string().refine((text) => {
+  const [address, bits] = text.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}, 'expected an IP address or CIDR, e.g. 10.0.0.0/8 or 127.0.0.1');
 
 export const RouteSchema = z.object({
   name: z.string().min(1),
@@ -157,6 +201,8 @@ export const ConfigSchema = z
         host: z.string().default('127.0.0.1'),
         port: z.coerce.number().int().min(0).max(65535).default(8080),
         bodyLimitBytes: z.coerce.number().int().positive().default(1024 * 1024),
+        /** JSON API bodies (a decision with its modifications) larger than this get 413. */
+        apiBodyLimitBytes: z.coerce.number().int().positive().default(64 * 1024),
         /** Where people reach the UI; used in escalation messages. */
         publicUrl: z.string().url().optional(),
       })
@@ -191,9 +237,33 @@ export const ConfigSchema = z
     auth: z
       .object({
         tokens: z
-          .union([z.array(TokenSchema), z.string().transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean))])
+          // Parsed once, after the env form is split: a token is hashed exactly once.
+          .union([z.array(z.unknown()), z.string().transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean))])
           .pipe(z.array(TokenSchema))
           .default([]),
+        /** Reads (incidents, records, /metrics) without any identity. Off by default: records hold logs and diffs. */
+        anonymousRead: z
+          .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+          .default(false),
+        /** Identity from a reverse proxy's forward-auth (e.g. Caddy forward_auth with Keycloak). */
+        forwardAuth: z
+          .object({
+            /** Only requests from these addresses may assert a user; an empty list turns forward-auth off. */
+            trustedProxies: z
+              .union([z.array(CidrSchema), z.string().transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean))])
+              .pipe(z.array(CidrSchema))
+              .default([]),
+            userHeader: z.string().default('X-Forwarded-User'),
+            groupsHeader: z.string().default('X-Forwarded-Groups'),
+            /** Group name → role; a user gets the highest role of their groups. */
+            groupRoles: z.record(RoleSchema).default({}),
+            /** Role of a proxy-authenticated user none of whose groups is mapped; none refuses them. */
+            defaultRole: z.union([RoleSchema, z.literal('none')]).default('none'),
+          })
+          .strict()
+          .default({}),
+        /** Decisions one identity may submit per minute, on every channel together. */
+        decisionsPerMinute: z.coerce.number().int().positive().default(20),
       })
       .strict()
       .default({}),
@@ -237,6 +307,8 @@ export const ConfigSchema = z
       .object({
         catalogDir: z.string().default('./remediations'),
         ansiblePlaybookBinary: z.string().default('ansible-playbook'),
+        /** Lists the inventory's hosts at start: a host input must be exactly one of them. */
+        ansibleInventoryBinary: z.string().default('ansible-inventory'),
         /** Ansible inventory: a path, or an inline host list such as "web1,web2,". */
         inventory: z.string().default('./remediations/inventory.ini'),
         timeoutSeconds: z.coerce.number().int().positive().default(600),

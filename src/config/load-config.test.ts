@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ function problemsOf(result: ReturnType<typeof checkConfig>): Record<string, stri
   expect(result.config).toBeNull();
   return Object.fromEntries(result.problems.map((p) => [p.path, p.message]));
 }
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('loadConfig from a YAML file and the environment', () => {
   it('uses the defaults with no file and no environment', () => {
@@ -43,7 +46,7 @@ describe('loadConfig from a YAML file and the environment', () => {
         RESPONDER_INTAKE__GRAFANA__HMAC_SECRET: 's3cret',
         RESPONDER_DATA_DIR: '/var/lib/responder',
         DATABASE_URL: 'postgres://u:p@db/responder',
-        RESPONDER_AUTH__TOKENS: 'alice:t1,bob:t2',
+        RESPONDER_AUTH__TOKENS: 'alice:alice-token-0123456789,bob:bob-token-0123456789:viewer',
       },
     });
     expect(config.server.port).toBe(9000);
@@ -53,8 +56,8 @@ describe('loadConfig from a YAML file and the environment', () => {
     expect(config.dataDir).toBe('/var/lib/responder');
     expect(config.database.url).toBe('postgres://u:p@db/responder');
     expect(config.auth.tokens).toEqual([
-      { name: 'alice', token: 't1' },
-      { name: 'bob', token: 't2' },
+      { name: 'alice', role: 'approver', sha256: sha256('alice-token-0123456789') },
+      { name: 'bob', role: 'viewer', sha256: sha256('bob-token-0123456789') },
     ]);
   });
 
@@ -84,18 +87,18 @@ describe('loadConfig from a YAML file and the environment', () => {
 describe('secrets from files', () => {
   it('reads `<key>File:` entries in the YAML, trimming the trailing newline', () => {
     const key = file('intake-key', 'intake-key-from-file\n');
-    const token = file('bob-token', 'bob-token\n');
+    const token = file('bob-token', 'bob-token-0123456789\n');
     const url = file('database-url', 'postgres://u:p@db/responder\n');
     const yaml = file('secrets.yaml', stringify({ intake: { keyFile: key }, database: { urlFile: url }, auth: { tokens: [{ name: 'bob', tokenFile: token }] } }));
     const config = loadConfig({ file: yaml, env: {} });
     expect(config.intake.key).toBe('intake-key-from-file');
     expect(config.database.url).toBe('postgres://u:p@db/responder');
-    expect(config.auth.tokens).toEqual([{ name: 'bob', token: 'bob-token' }]);
+    expect(config.auth.tokens).toEqual([{ name: 'bob', role: 'approver', sha256: sha256('bob-token-0123456789') }]);
   });
 
   it('reads RESPONDER_<...>_FILE variables', () => {
     const hmac = file('hmac', 'grafana-hmac\n');
-    const tokens = file('tokens', 'alice:t1,bob:t2\n');
+    const tokens = file('tokens', 'alice:alice-token-0123456789,bob:bob-token-0123456789\n');
     const config = loadConfig({ env: { RESPONDER_INTAKE__GRAFANA__HMAC_SECRET_FILE: hmac, RESPONDER_AUTH__TOKENS_FILE: tokens } });
     expect(config.intake.grafana.hmacSecret).toBe('grafana-hmac');
     expect(config.auth.tokens.map((t) => t.name)).toEqual(['alice', 'bob']);
@@ -210,5 +213,29 @@ describe('agent and MCP settings', () => {
     expect(problems['agent.baseUrl']).toMatch(/needs a baseUrl/);
     expect(problems['mcp.servers.0.command']).toBe('a stdio server needs a command');
     expect(problems['mcp.servers.1.url']).toBe('an sse server needs a url');
+  });
+});
+
+describe('API tokens', () => {
+  it('keeps only the SHA-256 of a token, takes a role after it, and accepts sha256:<hex> instead of the token', () => {
+    const digest = sha256('carol-token-0123456789');
+    const config = loadConfig({
+      env: { RESPONDER_AUTH__TOKENS: `alice:alice:token:with:colons-0123:admin,carol:sha256:${digest.toUpperCase()}:viewer,dave:dave-token-0123456789` },
+    });
+    expect(config.auth.tokens).toEqual([
+      { name: 'alice', role: 'admin', sha256: sha256('alice:token:with:colons-0123') },
+      { name: 'carol', role: 'viewer', sha256: digest },
+      { name: 'dave', role: 'approver', sha256: sha256('dave-token-0123456789') },
+    ]);
+    expect(JSON.stringify(config)).not.toContain('dave-token-0123456789');
+  });
+
+  it('refuses a short token and a malformed sha256, naming the token (an unknown role suffix is part of the token)', () => {
+    const result = checkConfig({ env: { RESPONDER_AUTH__TOKENS: 'alice:short,bob:sha256:abc,carol:carol-token-0123456789:root' } });
+    expect(result.config).toBeNull();
+    const messages = result.problems.map((p) => p.message).join('\n');
+    expect(messages).toContain('token of alice is shorter than 16 characters');
+    expect(messages).toContain('token of bob: sha256: must be followed by 64 hex digits');
+    expect(result.problems).toHaveLength(2);
   });
 });

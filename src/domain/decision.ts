@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { ModeSchema } from './incident.js';
 import { RiskSchema } from './proposal.js';
 
+/** What an input names: policy's critical-service rule reads service targets; host targets must be one inventory host. */
+export const TargetKindSchema = z.enum(['host', 'service', 'path', 'ip', 'deployment', 'namespace', 'config']);
+export type TargetKind = z.infer<typeof TargetKindSchema>;
+
 export const POLICY_INPUT_VERSION = 1;
 
 /** What policy is asked. Versioned: Rego written against version 1 can rely on every field below. */
@@ -13,6 +17,8 @@ export const PolicyInputSchema = z.object({
     target: z.string(),
     target_type: z.string(),
     inputs: z.record(z.unknown()),
+    /** Every input that names something acted on (host, service, path, ip, …), as the catalog declares. */
+    targets: z.array(z.object({ input: z.string(), kind: TargetKindSchema, value: z.string() })),
     risk: RiskSchema,
     read_only: z.boolean(),
     destructive: z.boolean(),
@@ -43,6 +49,8 @@ export const PolicyDecisionSchema = z.object({
   require_approval: z.boolean().default(true),
   approvals_required: z.number().int().nonnegative().default(1),
   auto_execute: z.boolean().default(false),
+  /** Why people are asked, in policy's words; shown beside the approval request. */
+  reasons: z.array(z.string()).default([]),
 });
 export type PolicyDecision = z.infer<typeof PolicyDecisionSchema>;
 

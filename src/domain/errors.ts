@@ -29,7 +29,7 @@ type ErrorArgs<Code extends string> = [code: Code, message: string, details?: Re
 
 /** The remediation catalog on disk cannot be used. */
 export class CatalogError extends ResponderError {
-  constructor(...[code, ...rest]: ErrorArgs<'catalog_missing' | 'catalog_invalid'>) {
+  constructor(...[code, ...rest]: ErrorArgs<'catalog_missing' | 'catalog_invalid' | 'inventory_unreadable'>) {
     super(code, ...rest);
     this.name = 'CatalogError';
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlertSourceSchema, AlertStatusSchema, NormalizedAlertSchema } from './alert.js';
+import { ApprovalDecisionSchema, ApprovalRequestSchema } from './approval.js';
 import { AuditEventSchema } from './audit-event.js';
 import { PolicyDecisionSchema, PolicyInputSchema } from './decision.js';
 import { InvestigationSchema } from './investigation.js';
@@ -69,19 +70,6 @@ export const AlertNotificationSchema = z.object({
 });
 export type AlertNotification = z.infer<typeof AlertNotificationSchema>;
 
-export const ApprovalChannelNameSchema = z.enum(['api', 'web', 'matrix']);
-
-/** A person's decision on a waiting incident. */
-export const ApprovalDecisionSchema = z.object({
-  approver: z.string(),
-  approved: z.boolean(),
-  reason: z.string(),
-  modifications: JsonObjectSchema.nullable(),
-  channel: ApprovalChannelNameSchema,
-  createdAt: z.string(),
-});
-export type ApprovalDecision = z.infer<typeof ApprovalDecisionSchema>;
-
 export const RemediationRunSchema = z.object({
   id: z.string(),
   kind: RunKindSchema,
@@ -99,6 +87,9 @@ export type RemediationRun = z.infer<typeof RemediationRunSchema>;
 /** Everything known about one incident: what `GET /api/v1/incidents/:id` returns. */
 export const IncidentRecordSchema = IncidentSchema.extend({
   alerts: z.array(AlertNotificationSchema),
+  /** One per round of asking people, oldest first, each with its decisions. */
+  approvalRequests: z.array(ApprovalRequestSchema),
+  /** Every decision, in order (also under its request). */
   approvals: z.array(ApprovalDecisionSchema),
   runs: z.array(RemediationRunSchema),
   /** The agent's investigation, when a model was configured. */

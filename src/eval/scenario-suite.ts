@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { configuredModelFactory } from '../agent/language-model.js';
 import { ConfigSchema, type AgentConfig } from '../config/config.schema.js';
 import { resolveShippedPath } from '../config/package-paths.js';
+import { inheritedEnvironment } from '../config/process-environment.js';
 import { loadCatalog } from '../remediation/catalog.js';
+import { loadInventoryHosts } from '../remediation/inventory-hosts.js';
 import { scriptFromTurns, startScriptedLlmServer, type ScriptedLlmServer, type ScriptedTurn } from '../testing/scripted-llm-server.js';
 import type { PrometheusBinaries } from './prometheus-server.js';
 import { runScenario, type ScenarioResult, type ToolTransport } from './run-scenario.js';
@@ -36,7 +38,9 @@ export interface SuiteOptions {
 export async function runScenarioSuite(options: SuiteOptions): Promise<ScenarioResult[]> {
   const directory = resolveShippedPath(options.directory ?? DEFAULT_SCENARIO_DIR);
   const scenarios = loadScenarios(directory);
-  const catalog = loadCatalog(join(directory, 'catalog'));
+  // The scenarios name their hosts in an inventory beside the catalog, as a site's inventory would.
+  const inventoryHosts = await loadInventoryHosts({ inventory: join(directory, 'catalog', 'inventory.ini'), binary: 'ansible-inventory', env: inheritedEnvironment() });
+  const catalog = loadCatalog(join(directory, 'catalog'), { inventoryHosts });
   const world = await startScenarioWorld(scenarios, options.binaries);
   let scripted: ScriptedLlmServer | null = null;
   try {

@@ -8,14 +8,15 @@ import { BackendError, DatabaseError, InvalidArgumentError } from '../domain/err
 import type { IncidentState } from '../domain/incident.js';
 import type { Incident, IncidentRecord } from '../domain/incident-record.js';
 import type { RoutedNotification } from '../domain/incident.js';
-import type { Catalog } from '../remediation/catalog.js';
-import type { NewApproval } from '../store/approvals.js';
-import type { ApprovalMessage } from '../workflow/approval-message.js';
+import type { DecisionOutcome, DecisionSubmission } from '../approval/submit-decision.js';
+import type { ApprovalRequest } from '../domain/approval.js';
 import { createApp } from './app.js';
+import { createIdentityResolver } from './identity.js';
 import { createMetrics } from './metrics.js';
 
 const KEY = 'unit-intake-key';
 const TOKEN = 'unit-approver-token';
+const VIEWER_TOKEN = 'unit-viewer-token-0123';
 const HMAC_SECRET = 'grafana-shared-secret';
 const FIXTURES = join(import.meta.dirname, '../ingest');
 const alertmanagerBody = readFileSync(join(FIXTURES, 'alertmanager/__fixtures__/alertmanager-firing.json'), 'utf8');
@@ -49,18 +50,19 @@ function incident(state: IncidentState, overrides: Partial<Incident> = {}): Inci
 }
 
 /** The app with every collaborator in memory: what a request sees, with no database behind it. */
-function harness(options: { failIntake?: Error; hmac?: boolean } = {}) {
+function harness(options: { failIntake?: Error; hmac?: boolean; anonymousRead?: boolean; decision?: DecisionOutcome } = {}) {
   const incidents = new Map<string, Incident>();
   const deliveries: RoutedNotification[] = [];
   const started: string[] = [];
-  const approvals: (NewApproval & { incidentId: string })[] = [];
-  const sent: { id: string; message: ApprovalMessage }[] = [];
-  const config = ConfigSchema.parse({ intake: { key: KEY, ...(options.hmac ? { grafana: { hmacSecret: HMAC_SECRET } } : {}) } });
-  const catalog = {
-    entries: new Map(),
-    get: () => undefined,
-    validateInputs: (_id: string, inputs: Record<string, unknown>) => (inputs.service === '' ? ['/service must NOT have fewer than 1 characters'] : []),
-  } as unknown as Catalog;
+  const submissions: DecisionSubmission[] = [];
+  const config = ConfigSchema.parse({
+    intake: { key: KEY, ...(options.hmac ? { grafana: { hmacSecret: HMAC_SECRET } } : {}) },
+    auth: {
+      tokens: [`alice:${TOKEN}`, `vera:${VIEWER_TOKEN}:viewer`],
+      anonymousRead: options.anonymousRead ?? false,
+      forwardAuth: { trustedProxies: ['10.0.0.1/32'], groupRoles: { sre: 'approver' } },
+    },
+  });
   const app = createApp({
     intake: {
       notifications: {
@@ -81,27 +83,49 @@ function harness(options: { failIntake?: Error; hmac?: boolean } = {}) {
     incidents: {
       incidents: {
         list: async ({ state }) => [...incidents.values()].filter((i) => !state || i.state === state),
-        get: async (id) => incidents.get(id) ?? null,
         getRecord: async (id) => {
           const found = incidents.get(id);
-          return found ? ({ ...found, alerts: [], approvals: [], runs: [], investigation: null, audit: [] } satisfies IncidentRecord) : null;
+          return found ? ({ ...found, alerts: [], approvalRequests: [], approvals: [], runs: [], investigation: null, audit: [] } satisfies IncidentRecord) : null;
         },
       },
-      approvals: {
-        record: async (incidentId, approval) => void approvals.push({ incidentId, ...approval }),
-        hasApprovedSince: async (incidentId, approver) => approvals.some((a) => a.incidentId === incidentId && a.approver === approver && a.approved),
+      access: { identities: createIdentityResolver({ tokens: config.auth.tokens, forwardAuth: config.auth.forwardAuth }), anonymousRead: config.auth.anonymousRead },
+      decide: async (submission) => {
+        submissions.push(submission);
+        return options.decision ?? recorded(submission.incidentId);
       },
-      catalog,
-      tokens: [{ name: 'alice', token: TOKEN }],
-      sendApproval: async (id, message) => void sent.push({ id, message }),
+      bodyLimitBytes: 4096,
     },
     metrics: createMetrics(async () => ({})),
     log: pino({ level: 'silent' }),
     ready: async () => ({ database: { ok: true }, policy: { ok: false, detail: 'opa is not answering' } }),
   });
-  return { app, incidents, deliveries, started, approvals, sent };
+  return { app, incidents, deliveries, started, submissions };
 }
 
+function recorded(incidentId: string): DecisionOutcome {
+  const request: ApprovalRequest = {
+    id: randomUUID(),
+    incidentId,
+    round: 1,
+    actionId: 'restart-service',
+    inputs: { service: 'nginx', host: 'web1' },
+    risk: 'medium',
+    proposalHash: 'sha256:00',
+    approvalsRequired: 2,
+    policyReasons: [],
+    deadline: new Date().toISOString(),
+    state: 'open',
+    stateReason: null,
+    modifications: null,
+    modifiedBy: null,
+    createdAt: new Date().toISOString(),
+    decidedAt: null,
+    decisions: [{ requestId: null, approver: 'alice', approved: true, reason: 'ok', modifications: null, channel: 'api', createdAt: new Date().toISOString() }],
+  };
+  return { kind: 'recorded', request, approver: 'alice', approved: true };
+}
+
+const auth = (token = TOKEN) => ({ authorization: `Bearer ${token}` });
 const json = { 'content-type': 'application/json' };
 const post = (app: ReturnType<typeof harness>['app'], path: string, body: string, headers: Record<string, string> = json) => app.request(path, { method: 'POST', body, headers });
 
@@ -197,25 +221,62 @@ describe('webhook intake over HTTP', () => {
 });
 
 describe('incident reads over HTTP', () => {
-  it('lists incidents, filters by state and refuses an unknown state with the valid ones', async () => {
+  const read = (h: ReturnType<typeof harness>, path: string, headers: Record<string, string> = auth(VIEWER_TOKEN)) => h.app.request(path, { headers });
+
+  it('lists incidents to a viewer, filters by state and refuses an unknown state with the valid ones', async () => {
     const h = harness();
     const waiting = incident('awaiting_approval');
     h.incidents.set(waiting.id, waiting);
     const closed = incident('resolved');
     h.incidents.set(closed.id, closed);
-    const all = (await (await h.app.request('/api/v1/incidents')).json()) as { incidents: Incident[] };
+    const all = (await (await read(h, '/api/v1/incidents')).json()) as { incidents: Incident[] };
     expect(all.incidents).toHaveLength(2);
-    const filtered = (await (await h.app.request('/api/v1/incidents?state=resolved')).json()) as { incidents: Incident[] };
+    const filtered = (await (await read(h, '/api/v1/incidents?state=resolved')).json()) as { incidents: Incident[] };
     expect(filtered.incidents.map((i) => i.id)).toEqual([closed.id]);
-    const problem = await problemOf(await h.app.request('/api/v1/incidents?state=nope'));
+    const problem = await problemOf(await read(h, '/api/v1/incidents?state=nope'));
     expect(problem).toMatchObject({ status: 400, code: 'bad-state' });
     expect(problem.detail).toContain('awaiting_approval');
   });
 
+  it('answers anonymous reads of incidents, records and metrics with 401 and a Bearer challenge', async () => {
+    const h = harness();
+    const waiting = incident('awaiting_approval');
+    h.incidents.set(waiting.id, waiting);
+    for (const path of ['/api/v1/incidents', `/api/v1/incidents/${waiting.id}`, '/metrics']) {
+      const response = await h.app.request(path);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="responder"');
+      expect(await problemOf(response)).toMatchObject({ status: 401, code: 'unauthenticated' });
+    }
+    expect(await problemOf(await read(h, '/api/v1/incidents', auth('not-a-token-at-all')))).toMatchObject({ status: 401 });
+  });
+
+  it('serves reads without identity only when auth.anonymousRead is on', async () => {
+    const h = harness({ anonymousRead: true });
+    expect((await h.app.request('/api/v1/incidents')).status).toBe(200);
+    expect((await h.app.request('/metrics')).status).toBe(200);
+  });
+
+  it('keeps /healthz and /readyz open', async () => {
+    const h = harness();
+    expect((await h.app.request('/healthz')).status).toBe(200);
+    expect((await h.app.request('/readyz')).status).toBe(503);
+  });
+
+  it('trusts forward-auth headers only from a configured proxy address', async () => {
+    const h = harness();
+    const headers = { 'X-Forwarded-User': 'kim', 'X-Forwarded-Groups': 'staff, sre' };
+    const fromProxy = await h.app.request('/api/v1/incidents', { headers }, { incoming: { socket: { remoteAddress: '::ffff:10.0.0.1' } } });
+    expect(fromProxy.status).toBe(200);
+    const fromElsewhere = await h.app.request('/api/v1/incidents', { headers }, { incoming: { socket: { remoteAddress: '10.0.0.2' } } });
+    expect(await problemOf(fromElsewhere)).toMatchObject({ status: 401 });
+    const unmappedGroup = await h.app.request('/api/v1/incidents', { headers: { 'X-Forwarded-User': 'eve', 'X-Forwarded-Groups': 'guests' } }, { incoming: { socket: { remoteAddress: '10.0.0.1' } } });
+    expect(await problemOf(unmappedGroup)).toMatchObject({ status: 401 });
+  });
+
   it('answers 404 for an unknown or malformed incident id', async () => {
     const h = harness();
-    expect(await problemOf(await h.app.request(`/api/v1/incidents/${randomUUID()}`))).toMatchObject({ status: 404, code: 'not-found' });
-    expect(await problemOf(await h.app.request('/api/v1/incidents/not-a-uuid'))).toMatchObject({ status: 404, code: 'not-found' });
+    expect(await problemOf(await read(h, `/api/v1/incidents/${randomUUID()}`))).toMatchObject({ status: 404, code: 'not-found' });
+    expect(await problemOf(await read(h, '/api/v1/incidents/not-a-uuid'))).toMatchObject({ status: 404, code: 'not-found' });
   });
 
   it('answers unknown paths with a problem, not an HTML page', async () => {
@@ -230,67 +291,47 @@ describe('incident reads over HTTP', () => {
 });
 
 describe('the resume API', () => {
-  const auth = { ...json, authorization: `Bearer ${TOKEN}` };
-  const resume = (h: ReturnType<typeof harness>, id: string, body: unknown, headers: Record<string, string> = auth) => post(h.app, `/api/v1/incidents/${id}/resume`, typeof body === 'string' ? body : JSON.stringify(body), headers);
+  const id = randomUUID();
+  const resume = (h: ReturnType<typeof harness>, body: unknown, headers: Record<string, string> = auth()) =>
+    post(h.app, `/api/v1/incidents/${id}/resume`, typeof body === 'string' ? body : JSON.stringify(body), { ...json, ...headers });
 
-  function waiting() {
+  it('hands the decision to the approval path under the token name, and answers what it was bound to', async () => {
     const h = harness();
-    const target = incident('awaiting_approval');
-    h.incidents.set(target.id, target);
-    return { h, id: target.id };
-  }
-
-  it('records the approval under the token name and hands it to the waiting workflow', async () => {
-    const { h, id } = waiting();
-    const response = await resume(h, id, { approved: true, reason: 'nginx is down' });
+    const response = await resume(h, { approved: true, reason: 'nginx is down' });
     expect(response.status).toBe(202);
-    expect(await response.json()).toEqual({ id, accepted: true, approver: 'alice', approved: true });
-    expect(h.approvals).toEqual([{ incidentId: id, approver: 'alice', approved: true, reason: 'nginx is down', modifications: undefined, channel: 'api' }]);
-    expect(h.sent).toEqual([{ id, message: { kind: 'decision', approved: true, approver: 'alice', reason: 'nginx is down', modifications: undefined } }]);
+    const body = (await response.json()) as { approver: string; request: { round: number; inputs: unknown; approvals: string[] } };
+    expect(body).toMatchObject({ id, accepted: true, approver: 'alice', approved: true, request: { round: 1, inputs: { service: 'nginx', host: 'web1' }, approvals: ['alice'] } });
+    expect(h.submissions).toEqual([{ incidentId: id, identity: { name: 'alice', role: 'approver', source: 'token' }, channel: 'api', input: { approved: true, reason: 'nginx is down' } }]);
   });
 
-  it('refuses a missing or unknown token with 401 and records nothing', async () => {
-    const { h, id } = waiting();
-    expect(await problemOf(await resume(h, id, { approved: true, reason: 'x' }, json))).toMatchObject({ status: 401, code: 'bad-token' });
-    expect(await problemOf(await resume(h, id, { approved: true, reason: 'x' }, { ...json, authorization: 'Bearer guess' }))).toMatchObject({ status: 401, code: 'bad-token' });
-    expect(h.approvals).toHaveLength(0);
-  });
-
-  it('answers 404 for an incident that does not exist', async () => {
-    const { h } = waiting();
-    expect(await problemOf(await resume(h, randomUUID(), { approved: true, reason: 'x' }))).toMatchObject({ status: 404, code: 'not-found' });
-  });
-
-  it('refuses malformed JSON, a missing reason and unknown fields with 400', async () => {
-    const { h, id } = waiting();
-    expect(await problemOf(await resume(h, id, '{'))).toMatchObject({ status: 400, code: 'malformed-json' });
-    const noReason = await problemOf(await resume(h, id, { approved: true, reason: '  ' }));
-    expect(noReason).toMatchObject({ status: 400, code: 'invalid-request' });
-    expect(noReason.errors).toEqual([{ path: 'reason', message: 'say why: the reason goes into the audit trail' }]);
-    expect(await problemOf(await resume(h, id, { approved: true, reason: 'x', approver: 'bob' }))).toMatchObject({ status: 400, code: 'invalid-request' });
-    expect(h.approvals).toHaveLength(0);
-  });
-
-  it('refuses modifications that do not fit the action with 400 and the schema error', async () => {
-    const { h, id } = waiting();
-    const problem = await problemOf(await resume(h, id, { approved: true, reason: 'x', modifications: { service: '' } }));
-    expect(problem).toMatchObject({ status: 400, code: 'invalid-modifications' });
-    expect(problem.errors![0]!.message).toContain('fewer than 1 characters');
-    expect(h.sent).toHaveLength(0);
-  });
-
-  it('answers 409 when the incident is not waiting for a decision', async () => {
+  it('refuses a missing or unknown token with 401 and a viewer with 403, before reading the body', async () => {
     const h = harness();
-    const done = incident('resolved');
-    h.incidents.set(done.id, done);
-    const problem = await problemOf(await resume(h, done.id, { approved: true, reason: 'x' }));
-    expect(problem).toMatchObject({ status: 409, code: 'not-awaiting-approval', detail: 'its state is resolved' });
+    expect(await problemOf(await resume(h, { approved: true, reason: 'x' }, {}))).toMatchObject({ status: 401, code: 'unauthenticated' });
+    expect(await problemOf(await resume(h, { approved: true, reason: 'x' }, auth('guess-guess-guess-guess')))).toMatchObject({ status: 401 });
+    const viewer = await problemOf(await resume(h, { approved: true, reason: 'x' }, auth(VIEWER_TOKEN)));
+    expect(viewer).toMatchObject({ status: 403, code: 'forbidden', detail: 'vera has the viewer role' });
+    expect(h.submissions).toHaveLength(0);
   });
 
-  it('answers 409 when the same person approves twice', async () => {
-    const { h, id } = waiting();
-    expect((await resume(h, id, { approved: true, reason: 'x' })).status).toBe(202);
-    expect(await problemOf(await resume(h, id, { approved: true, reason: 'again' }))).toMatchObject({ status: 409, code: 'already-approved' });
-    expect(h.sent).toHaveLength(1);
+  it('refuses a body over the API limit with 413 and malformed JSON with 400', async () => {
+    const h = harness();
+    expect(await problemOf(await resume(h, JSON.stringify({ approved: true, reason: 'x'.repeat(5000) })))).toMatchObject({ status: 413, code: 'body-too-large' });
+    expect(await problemOf(await resume(h, '{'))).toMatchObject({ status: 400, code: 'malformed-json' });
+    expect(h.submissions).toHaveLength(0);
+  });
+
+  const refusals = [
+    ['forbidden', 403],
+    ['not-found', 404],
+    ['not-awaiting-approval', 409],
+    ['stale-request', 409],
+    ['already-decided', 409],
+    ['invalid-request', 400],
+    ['invalid-modifications', 400],
+    ['rate-limited', 429],
+  ] as const;
+  it.each(refusals)('answers a %s refusal with %i and its detail', async (code, status) => {
+    const h = harness({ decision: { kind: 'refused', code, detail: `because ${code}`, errors: [{ path: 'modifications', message: 'no' }] } });
+    expect(await problemOf(await resume(h, { approved: true, reason: 'x' }))).toMatchObject({ status, code, detail: `because ${code}`, errors: [{ path: 'modifications', message: 'no' }] });
   });
 });

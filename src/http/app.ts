@@ -4,6 +4,7 @@ import { ResponderError } from '../domain/errors.js';
 import { incidentRoutes, type IncidentRouteDeps } from './incident-routes.js';
 import { intakeRoutes, type IntakeRouteDeps } from './intake-routes.js';
 import type { Metrics } from './metrics.js';
+import { authorize } from './authorize.js';
 import { statusForError } from './error-status.js';
 import { problem } from './problem.js';
 
@@ -23,7 +24,12 @@ export function createApp(deps: AppDeps): Hono {
     const ok = Object.values(checks).every((check) => check.ok);
     return c.json({ status: ok ? 'ready' : 'not ready', checks }, ok ? 200 : 503);
   });
-  app.get('/metrics', async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }));
+  // Metrics name incident states and alert sources: a viewer's (or a scrape) token, like any read.
+  app.get('/metrics', async (c) => {
+    const access = authorize(c, deps.incidents.access, 'viewer');
+    if (!access.ok) return access.response;
+    return c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
+  });
   app.route('/', intakeRoutes(deps.intake));
   app.route('/', incidentRoutes(deps.incidents));
   app.notFound((c) => problem(c, { status: 404, code: 'not-found', title: 'Not found', detail: `${c.req.method} ${c.req.path}` }));

@@ -1,51 +1,56 @@
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { IncidentStateSchema } from '../domain/incident.js';
-import { safeEqualStrings } from '../ingest/grafana-signature.js';
-import type { Catalog } from '../remediation/catalog.js';
-import type { Incident, IncidentRecord, IncidentSummary } from '../domain/incident-record.js';
-import type { IncidentState } from '../domain/incident.js';
-import { JsonObjectSchema } from '../domain/json-value.js';
-import type { ApprovalStore } from '../store/approvals.js';
-import type { ApprovalMessage } from '../workflow/approval-message.js';
+import type { DecisionOutcome, DecisionSubmission, RefusalCode } from '../approval/submit-decision.js';
+import { IncidentStateSchema, type IncidentState } from '../domain/incident.js';
+import type { IncidentRecord, IncidentSummary } from '../domain/incident-record.js';
+import { authorize, type AccessPolicy } from './authorize.js';
 import { problem } from './problem.js';
-
-const ResumeRequestSchema = z
-  .object({
-    approved: z.boolean(),
-    reason: z.string().trim().min(1, 'say why: the reason goes into the audit trail'),
-    modifications: JsonObjectSchema.optional(),
-  })
-  .strict();
+import { readLimited } from './read-body.js';
 
 /** What the routes read; the store implements it, and HTTP tests use an in-memory one. */
 export interface IncidentReads {
   list(filter: { state?: IncidentState; limit?: number }): Promise<IncidentSummary[]>;
-  get(id: string): Promise<Incident | null>;
   getRecord(id: string): Promise<IncidentRecord | null>;
 }
 
 export interface IncidentRouteDeps {
   incidents: IncidentReads;
-  approvals: Pick<ApprovalStore, 'record' | 'hasApprovedSince'>;
-  catalog: Catalog;
-  tokens: readonly { name: string; token: string }[];
-  sendApproval(incidentId: string, message: ApprovalMessage): Promise<void>;
+  access: AccessPolicy;
+  /** src/approval/submit-decision.ts, bound to its collaborators. */
+  decide(submission: DecisionSubmission): Promise<DecisionOutcome>;
+  /** Cap on JSON API bodies (server.apiBodyLimitBytes). */
+  bodyLimitBytes: number;
 }
 
-/** Bearer token → the approver's name. Every token is compared, so timing says nothing about which matched. */
-function approverFor(header: string | undefined, tokens: IncidentRouteDeps['tokens']): string | null {
-  const presented = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim();
-  if (!presented) return null;
-  let name: string | null = null;
-  for (const token of tokens) if (safeEqualStrings(presented, token.token)) name = token.name;
-  return name;
-}
+const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
+  forbidden: 403,
+  'not-found': 404,
+  'not-awaiting-approval': 409,
+  'stale-request': 409,
+  'already-decided': 409,
+  'invalid-request': 400,
+  'invalid-modifications': 400,
+  'rate-limited': 429,
+};
+
+const REFUSAL_TITLE: Record<RefusalCode, string> = {
+  forbidden: 'You may not decide',
+  'not-found': 'No such incident or request',
+  'not-awaiting-approval': 'Incident is not awaiting approval',
+  'stale-request': 'That request is no longer the one waiting',
+  'already-decided': 'You already decided on this request',
+  'invalid-request': 'Invalid resume request',
+  'invalid-modifications': 'Modified inputs do not fit the action',
+  'rate-limited': 'Too many decisions',
+};
 
 export function incidentRoutes(deps: IncidentRouteDeps): Hono {
   const app = new Hono();
 
   app.get('/api/v1/incidents', async (c) => {
+    const access = authorize(c, deps.access, 'viewer');
+    if (!access.ok) return access.response;
     const state = c.req.query('state');
     const parsedState = state === undefined ? undefined : IncidentStateSchema.safeParse(state);
     if (parsedState && !parsedState.success) {
@@ -56,6 +61,8 @@ export function incidentRoutes(deps: IncidentRouteDeps): Hono {
   });
 
   app.get('/api/v1/incidents/:id', async (c) => {
+    const access = authorize(c, deps.access, 'viewer');
+    if (!access.ok) return access.response;
     const id = c.req.param('id');
     const record = z.string().uuid().safeParse(id).success ? await deps.incidents.getRecord(id) : null;
     if (!record) return problem(c, { status: 404, code: 'not-found', title: 'No such incident', detail: id });
@@ -63,46 +70,42 @@ export function incidentRoutes(deps: IncidentRouteDeps): Hono {
   });
 
   app.post('/api/v1/incidents/:id/resume', async (c) => {
-    const approver = approverFor(c.req.header('authorization'), deps.tokens);
-    if (!approver) {
-      return problem(c, { status: 401, code: 'bad-token', title: 'Approval needs a valid API token', detail: 'send Authorization: Bearer <token> for a token listed in auth.tokens' });
+    const access = authorize(c, deps.access, 'approver');
+    if (!access.ok) return access.response;
+    const body = await readLimited(c.req.raw, deps.bodyLimitBytes);
+    if (!body.ok) {
+      return problem(c, { status: 413, code: 'body-too-large', title: 'Body too large', detail: `the limit is ${deps.bodyLimitBytes} bytes (server.apiBodyLimitBytes)` });
     }
-    const id = c.req.param('id');
-    const incident = z.string().uuid().safeParse(id).success ? await deps.incidents.get(id) : null;
-    if (!incident) return problem(c, { status: 404, code: 'not-found', title: 'No such incident', detail: id });
-    let json: unknown;
+    let input: unknown;
     try {
-      json = await c.req.json();
+      input = JSON.parse(body.bytes.toString('utf8'));
     } catch {
       return problem(c, { status: 400, code: 'malformed-json', title: 'Body is not valid JSON' });
     }
-    const parsed = ResumeRequestSchema.safeParse(json);
-    if (!parsed.success) {
-      return problem(c, {
-        status: 400,
-        code: 'invalid-request',
-        title: 'Invalid resume request',
-        errors: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })),
-      });
+    const outcome = await deps.decide({ incidentId: c.req.param('id'), identity: access.identity!, channel: 'api', input });
+    if (outcome.kind === 'refused') {
+      return problem(c, { status: REFUSAL_STATUS[outcome.code], code: outcome.code, title: REFUSAL_TITLE[outcome.code], detail: outcome.detail, errors: outcome.errors });
     }
-    if (incident.state !== 'awaiting_approval') {
-      return problem(c, { status: 409, code: 'not-awaiting-approval', title: 'Incident is not awaiting approval', detail: `its state is ${incident.state}` });
-    }
-    const request = parsed.data;
-    // Quorum counts distinct people: a second approval by the same person is refused, not silently ignored.
-    if (request.approved && (await deps.approvals.hasApprovedSince(id, approver, incident.updatedAt))) {
-      return problem(c, { status: 409, code: 'already-approved', title: 'You already approved this request', detail: 'policy asks for approvals from different people' });
-    }
-    if (request.modifications) {
-      const action = incident.proposal?.action;
-      const problems = action ? deps.catalog.validateInputs(action.id, { ...action.inputs, ...request.modifications }) : ['the incident has no proposed action to modify'];
-      if (problems.length > 0) {
-        return problem(c, { status: 400, code: 'invalid-modifications', title: 'Modified inputs do not fit the action', errors: problems.map((message) => ({ path: 'modifications', message })) });
-      }
-    }
-    await deps.approvals.record(id, { approver, approved: request.approved, reason: request.reason, modifications: request.modifications, channel: 'api' });
-    await deps.sendApproval(id, { kind: 'decision', approved: request.approved, approver, reason: request.reason, modifications: request.modifications });
-    return c.json({ id, accepted: true, approver, approved: request.approved }, 202);
+    const { request } = outcome;
+    return c.json(
+      {
+        id: request.incidentId,
+        accepted: true,
+        approver: outcome.approver,
+        approved: outcome.approved,
+        request: {
+          id: request.id,
+          round: request.round,
+          state: request.state,
+          action: request.actionId,
+          inputs: request.inputs,
+          proposalHash: request.proposalHash,
+          approvalsRequired: request.approvalsRequired,
+          approvals: request.decisions.filter((d) => d.approved).map((d) => d.approver),
+        },
+      },
+      202,
+    );
   });
 
   return app;

@@ -1,7 +1,7 @@
 import { POLICY_INPUT_VERSION, type PolicyInput } from '../domain/decision.js';
 import type { Mode } from '../domain/incident.js';
 import type { Proposal } from '../domain/proposal.js';
-import type { CatalogEntry } from '../remediation/catalog.js';
+import { targetsOf, type CatalogEntry } from '../remediation/catalog.js';
 import type { Incident } from '../domain/incident-record.js';
 
 export interface DryRunSummary {
@@ -31,6 +31,7 @@ export function buildPolicyInput(args: {
       target: targetOf(entry, proposal.action.inputs),
       target_type: entry.targetType,
       inputs: proposal.action.inputs,
+      targets: targetsOf(entry, proposal.action.inputs),
       risk: entry.risk,
       read_only: entry.readOnly,
       destructive: entry.destructive,

@@ -19,6 +19,10 @@ export function policyInput(overrides: PolicyInputOverrides = {}): PolicyInput {
       target: 'nginx',
       target_type: 'service',
       inputs: { service: 'nginx', host: 'web1' },
+      targets: [
+        { input: 'service', kind: 'service', value: 'nginx' },
+        { input: 'host', kind: 'host', value: 'web1' },
+      ],
       risk: 'medium',
       read_only: false,
       destructive: false,
@@ -31,16 +35,20 @@ export function policyInput(overrides: PolicyInputOverrides = {}): PolicyInput {
   };
 }
 
-const WITH_ONE_APPROVAL: PolicyDecision = { allow: true, deny: [], require_approval: true, approvals_required: 1, auto_execute: false };
-const WITHOUT_HUMANS: PolicyDecision = { allow: true, deny: [], require_approval: false, approvals_required: 0, auto_execute: true };
+const APPROVE_MODE = 'approve mode: every change waits for a person';
+const AUTO_NOT_ELIGIBLE = 'auto mode runs only low-risk, confident changes to non-critical targets';
+const CRITICAL_ALERT = 'the alert is critical: a person decides';
+const critical = (name: string) => `${name} is a critical service: two different people must approve`;
 
-function deniedWith(...reasons: string[]): PolicyDecision {
-  return { allow: false, deny: reasons, require_approval: true, approvals_required: 1, auto_execute: false };
+const WITH_ONE_APPROVAL: PolicyDecision = { allow: true, deny: [], require_approval: true, approvals_required: 1, auto_execute: false, reasons: [APPROVE_MODE] };
+const WITHOUT_HUMANS: PolicyDecision = { allow: true, deny: [], require_approval: false, approvals_required: 0, auto_execute: true, reasons: [] };
+
+function deniedWith(...deny: string[]): PolicyDecision {
+  return { allow: false, deny, require_approval: true, approvals_required: 1, auto_execute: false, reasons: [APPROVE_MODE] };
 }
 
-/** The policy still says how many humans a critical target would need, even while denying it. */
-function deniedOnCriticalTarget(...reasons: string[]): PolicyDecision {
-  return { ...deniedWith(...reasons), approvals_required: 2 };
+function withTwoApprovers(...reasons: string[]): PolicyDecision {
+  return { allow: true, deny: [], require_approval: true, approvals_required: 2, auto_execute: false, reasons };
 }
 
 export interface PolicyGateUnderTest {
@@ -80,18 +88,23 @@ export function describePolicyGateContract(name: string, makeGate: () => Promise
       expect(await decide()).toEqual(WITH_ONE_APPROVAL);
     });
 
-    it('denies restarting a critical service, however its unit is spelled', async () => {
-      const openbao = deniedOnCriticalTarget('restart of critical service openbao requires manual handling');
-      expect(await decide({ action: { target: 'openbao' } })).toEqual(openbao);
-      expect(await decide({ action: { target: 'OpenBao.service' } })).toEqual(openbao);
-      expect(await decide({ action: { target: 'postgresql@16-main.service' } })).toEqual(
-        deniedOnCriticalTarget('restart of critical service postgresql requires manual handling'),
-      );
+    it('asks two different people to restart a critical service, however its unit is spelled', async () => {
+      expect(await decide({ action: { target: 'openbao' } })).toEqual(withTwoApprovers(APPROVE_MODE, critical('openbao')));
+      expect(await decide({ action: { target: 'OpenBao.service' } })).toEqual(withTwoApprovers(APPROVE_MODE, critical('openbao')));
+      expect(await decide({ action: { target: 'postgresql@16-main.service' } })).toEqual(withTwoApprovers(APPROVE_MODE, critical('postgresql')));
     });
 
-    it('denies a restart while the alert is critical, however the severity is cased', async () => {
-      expect(await decide({ alert: { severity: 'critical' } })).toEqual(deniedWith('restart is not allowed while severity is critical'));
-      expect((await decide({ alert: { severity: 'CRITICAL' } })).deny).toEqual(['restart is not allowed while severity is critical']);
+    it('sees a critical service named by any target input, not only the primary one', async () => {
+      const targets = [
+        { input: 'host', kind: 'host' as const, value: 'web1' },
+        { input: 'service', kind: 'service' as const, value: 'keycloak' },
+      ];
+      expect(await decide({ action: { target: 'web1', target_type: 'host', targets } })).toEqual(withTwoApprovers(APPROVE_MODE, critical('keycloak')));
+    });
+
+    it('asks a person, and never denies outright, when the alert is critical, however the severity is cased', async () => {
+      expect(await decide({ alert: { severity: 'critical' } })).toEqual({ ...WITH_ONE_APPROVAL, reasons: [APPROVE_MODE, CRITICAL_ALERT] });
+      expect((await decide({ alert: { severity: 'CRITICAL' } })).reasons).toContain(CRITICAL_ALERT);
     });
 
     it('rate-limits remediations per target per hour, but not read-only actions', async () => {
@@ -106,18 +119,13 @@ export function describePolicyGateContract(name: string, makeGate: () => Promise
     });
 
     it('never executes in diagnose-only mode', async () => {
-      expect(await decide({ incident: { mode: 'diagnose-only' } })).toEqual(deniedWith('diagnose-only mode never executes'));
+      expect(await decide({ incident: { mode: 'diagnose-only' } })).toEqual({ ...deniedWith('diagnose-only mode never executes'), reasons: [] });
     });
 
     it('lists every reason, sorted, when several rules deny', async () => {
-      const decision = await decide({ action: { target: 'openbao' }, alert: { severity: 'critical' }, incident: { mode: 'diagnose-only' } });
-      expect(decision).toEqual(
-        deniedOnCriticalTarget(
-          'diagnose-only mode never executes',
-          'restart is not allowed while severity is critical',
-          'restart of critical service openbao requires manual handling',
-        ),
-      );
+      const decision = await decide({ action: { target: 'vm-7', target_type: 'vm', type: 'rollback', destructive: true }, incident: { mode: 'diagnose-only', dry_run: { ok: false, skipped: false } } });
+      expect(decision.allow).toBe(false);
+      expect(decision.deny).toEqual(['destructive action rollback on vm vm-7 is not allowed', 'diagnose-only mode never executes', 'dry run failed']);
     });
 
     it('auto mode runs a low-risk, confident action with no human', async () => {
@@ -125,15 +133,15 @@ export function describePolicyGateContract(name: string, makeGate: () => Promise
     });
 
     it('auto mode still asks a human below the confidence threshold or above low risk', async () => {
-      expect(await decide({ action: { risk: 'low' }, incident: { mode: 'auto', confidence: 0.79 } })).toEqual(WITH_ONE_APPROVAL);
-      expect(await decide({ action: { risk: 'medium' }, incident: { mode: 'auto', confidence: 0.95 } })).toEqual(WITH_ONE_APPROVAL);
+      const waits = { ...WITH_ONE_APPROVAL, reasons: [AUTO_NOT_ELIGIBLE] };
+      expect(await decide({ action: { risk: 'low' }, incident: { mode: 'auto', confidence: 0.79 } })).toEqual(waits);
+      expect(await decide({ action: { risk: 'medium' }, incident: { mode: 'auto', confidence: 0.95 } })).toEqual(waits);
     });
 
     it('an allowed change to a critical service needs two approvers, even in auto mode', async () => {
-      expect(await decide({ action: { type: 'scale', target: 'keycloak', risk: 'low' }, incident: { mode: 'auto', confidence: 0.99 } })).toEqual({
-        ...WITH_ONE_APPROVAL,
-        approvals_required: 2,
-      });
+      expect(await decide({ action: { type: 'scale', target: 'keycloak', risk: 'low' }, incident: { mode: 'auto', confidence: 0.99 } })).toEqual(
+        withTwoApprovers(AUTO_NOT_ELIGIBLE, critical('keycloak')),
+      );
     });
 
     it('a read-only action needs nobody, but a state-changing type cannot claim to be read-only', async () => {

@@ -22,7 +22,7 @@ export const NO_DECISION_REASON = 'policy returned no decision (undefined rule)'
 
 /** A deny that asks for the most scrutiny, for answers that cannot be trusted. */
 export function denyDecision(reason: string): PolicyDecision {
-  return { allow: false, deny: [reason], require_approval: true, approvals_required: 1, auto_execute: false };
+  return { allow: false, deny: [reason], require_approval: true, approvals_required: 1, auto_execute: false, reasons: [] };
 }
 
 /**

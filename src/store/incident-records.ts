@@ -1,7 +1,7 @@
 import type { Pool } from '../database/database.js';
 import { listAuditEvents } from '../audit/audit-store.js';
 import { AlertNotificationSchema, IncidentRecordSchema, type AlertNotification, type IncidentRecord } from '../domain/incident-record.js';
-import { listApprovals } from './approvals.js';
+import { listApprovalRequests, listApprovals } from './approvals.js';
 import type { IncidentStore } from './incidents.js';
 import { findInvestigation } from './investigations.js';
 import { listRuns } from './runs.js';
@@ -28,14 +28,15 @@ export function createIncidentRecordReader(pool: Pool, incidents: IncidentStore)
     async get(id: string): Promise<IncidentRecord | null> {
       const incident = await incidents.get(id);
       if (!incident) return null;
-      const [alerts, approvals, runs, investigation, audit] = await Promise.all([
+      const approvals = await listApprovals(pool, id);
+      const [alerts, approvalRequests, runs, investigation, audit] = await Promise.all([
         listAlertNotifications(pool, id),
-        listApprovals(pool, id),
+        listApprovalRequests(pool, id, approvals),
         listRuns(pool, id),
         findInvestigation(pool, id),
         listAuditEvents(pool, id),
       ]);
-      return IncidentRecordSchema.parse({ ...incident, alerts, approvals, runs, investigation, audit });
+      return IncidentRecordSchema.parse({ ...incident, alerts, approvalRequests, approvals, runs, investigation, audit });
     },
   };
 }

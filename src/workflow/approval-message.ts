@@ -1,17 +1,14 @@
 import { z } from 'zod';
-import { JsonObjectSchema } from '../domain/json-value.js';
 
 export const APPROVAL_TOPIC = 'approval';
 
-/** What the resume API (and later chat channels) send to a waiting incident workflow. */
+/**
+ * What wakes a waiting incident workflow. It carries no decision: decisions are settled in the
+ * database (src/store/approvals.ts) and the workflow reads the request's state, so a message that is
+ * late, repeated or for an older round can never count twice.
+ */
 export const ApprovalMessageSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('decision'),
-    approved: z.boolean(),
-    approver: z.string(),
-    reason: z.string(),
-    modifications: JsonObjectSchema.optional(),
-  }),
+  z.object({ kind: z.literal('decided'), requestId: z.string().uuid() }),
   /** The incident was closed elsewhere (its alert resolved); stop waiting. */
   z.object({ kind: z.literal('closed') }),
 ]);

@@ -2,7 +2,7 @@ import type { IncidentState } from '../domain/incident.js';
 import type { ActionProposal } from '../domain/proposal.js';
 import { workflowIdFor } from './approval-message.js';
 import { registerWorkflow, startWorkflow, step } from './durable-runtime.js';
-import { approvalStep, escalateStep } from './steps/approval.js';
+import { awaitDecisionStep, escalateStep, openApprovalStep, type ApprovalRound } from './steps/approval.js';
 import { dryRunStep } from './steps/dry-run.js';
 import { evidenceStep } from './steps/evidence.js';
 import { claimExecutionStep, executeStep } from './steps/execute.js';
@@ -34,34 +34,31 @@ async function respondToIncident(d: WorkflowDeps, incidentId: string): Promise<I
     return 'resolved';
   }
 
-  let approvedBy: string[] = ['policy'];
+  let carriedApproval: ApprovalRound['carriedApproval'];
   for (let round = 1; ; round += 1) {
     const actionProposal = proposal as ActionProposal;
     const entry = d.catalog.get(actionProposal.action.id)!;
     const dryRun = await dryRunStep(d, incident, entry, actionProposal, round);
-    const decision = await policyStep(d, { incident, mode, entry, proposal: actionProposal, dryRun, round });
+    const decision = await policyStep(d, { incident, mode, entry, proposal: actionProposal, dryRun: { ok: dryRun.ok, skipped: dryRun.skipped }, round });
     if (decision === null) return 'resolved';
     if (!decision.allow) {
       await transition(d, incidentId, `record-denial-${round}`, { from: ['proposed'], to: 'denied', actor: 'policy', reason: decision.deny.join('; ') || 'policy did not allow this action' });
       return 'denied';
     }
-    const required = Math.max(1, decision.approvals_required);
-    const approvedEnough = round > 1 && approvedBy.length >= required;
-    // Policy sees the mode and decides when no human is needed (auto mode, or read-only actions).
-    if (approvedEnough || (round === 1 && decision.auto_execute && !decision.require_approval)) {
-      // A modified proposal that policy still allows runs on the approvals already given for exactly these inputs.
-      await transition(d, incidentId, `auto-approve-${round}`, {
-        from: ['proposed'],
-        to: 'approved',
-        actor: round > 1 ? approvedBy.join(',') : 'policy',
-        reason: round > 1 ? 'approved with modifications' : 'policy allows automatic execution',
-      });
+    // Policy sees the mode and decides when no human is needed (auto mode, or read-only actions). A modified
+    // proposal always goes back to people: it was never what policy allowed on its own.
+    if (round === 1 && decision.auto_execute && !decision.require_approval) {
+      await transition(d, incidentId, 'auto-approve-1', { from: ['proposed'], to: 'approved', actor: 'policy', reason: 'policy allows automatic execution' });
       break;
     }
-    if (!(await transition(d, incidentId, `request-approval-${round}`, { from: ['proposed'], to: 'awaiting_approval', actor: RESPONDER, reason: `waiting for ${required} approval(s)`, audit: { approvalsRequired: required } }))) {
+    const request = await openApprovalStep(d, { incident, entry, proposal: actionProposal, dryRun, decision, round, carriedApproval });
+    const waiting = `waiting for ${request.approvalsRequired} approval(s) of request ${request.id}`;
+    if (!(await transition(d, incidentId, `request-approval-${round}`, { from: ['proposed'], to: 'awaiting_approval', actor: RESPONDER, reason: waiting, audit: { requestId: request.id, approvalsRequired: request.approvalsRequired } }))) {
+      await step(`close-approval-request-${round}`, () => d.approvals.finish(request.id, 'closed', 'the incident was closed before people were asked'), { retries: DB_RETRIES });
       return 'resolved';
     }
-    const outcome = await approvalStep(d, required);
+    const outcome = await awaitDecisionStep(d, request);
+    const settled = outcome.request;
     if (outcome.kind === 'closed') return 'resolved';
     if (outcome.kind === 'expired') {
       if (await transition(d, incidentId, 'expire', { from: ['awaiting_approval'], to: 'expired', actor: RESPONDER, reason: `no decision within ${d.settings.approvalTimeoutSeconds}s; escalated` })) {
@@ -70,23 +67,28 @@ async function respondToIncident(d: WorkflowDeps, incidentId: string): Promise<I
       return 'expired';
     }
     if (outcome.kind === 'rejected') {
-      await transition(d, incidentId, 'record-rejection', { from: ['awaiting_approval'], to: 'rejected', actor: outcome.approver, reason: outcome.reason });
+      const rejection = settled.decisions.find((x) => !x.approved)!;
+      await transition(d, incidentId, 'record-rejection', { from: ['awaiting_approval'], to: 'rejected', actor: rejection.approver, reason: rejection.reason, audit: { requestId: settled.id } });
       return 'rejected';
     }
-    approvedBy = outcome.approvers;
-    if (!outcome.modifications) {
-      if (!(await transition(d, incidentId, 'record-approval', { from: ['awaiting_approval'], to: 'approved', actor: approvedBy.join(','), reason: 'approved' }))) return 'resolved';
+    if (outcome.kind === 'approved') {
+      const approvers = settled.decisions.filter((x) => x.approved).map((x) => x.approver);
+      if (!(await transition(d, incidentId, 'record-approval', { from: ['awaiting_approval'], to: 'approved', actor: approvers.join(','), reason: `approved by ${approvers.join(', ')}`, audit: { requestId: settled.id, proposalHash: settled.proposalHash } }))) {
+        return 'resolved';
+      }
       break;
     }
-    // Modified inputs are a new proposal: validation, dry-run and policy see them before anything runs.
-    const modified = { ...actionProposal, action: { ...actionProposal.action, inputs: { ...actionProposal.action.inputs, ...outcome.modifications } } };
+    // Superseded: someone approved changed inputs. They are a new proposal: validation, dry-run, policy and a new request.
+    const modifier = settled.decisions.find((x) => x.approver === settled.modifiedBy)!;
+    const modified = { ...actionProposal, action: { ...actionProposal.action, inputs: settled.modifications! } };
     const problems = d.catalog.validateInputs(entry.id, modified.action.inputs);
     if (problems.length > 0) {
       await transition(d, incidentId, `reject-modifications-${round}`, { from: ['awaiting_approval'], to: 'rejected', actor: RESPONDER, reason: `modified inputs are invalid: ${problems.join('; ')}` });
       return 'rejected';
     }
     proposal = modified;
-    if (!(await transition(d, incidentId, `record-modified-proposal-${round}`, { from: ['awaiting_approval'], to: 'proposed', actor: approvedBy.join(','), reason: 'approved with modifications; re-checking', patch: { proposal: modified } }))) {
+    carriedApproval = { approver: modifier.approver, channel: modifier.channel, reason: modifier.reason };
+    if (!(await transition(d, incidentId, `record-modified-proposal-${round}`, { from: ['awaiting_approval'], to: 'proposed', actor: modifier.approver, reason: 'approved with modifications; re-checking', patch: { proposal: modified }, audit: { requestId: settled.id } }))) {
       return 'resolved';
     }
   }

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import type { Investigator } from '../agent/create-investigator.js';
+import type { ApprovalAnnouncer } from '../approval/approval-announcer.js';
 import type { Route } from '../config/config.schema.js';
 import type { Incident } from '../domain/incident-record.js';
 import type { ExecutorRegistry } from '../execution/executor-registry.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
 import type { Catalog } from '../remediation/catalog.js';
+import type { ApprovalStore } from '../store/approvals.js';
 import type { IncidentStore } from '../store/incidents.js';
 import type { InvestigationStore } from '../store/investigations.js';
 import type { RunStore } from '../store/runs.js';
@@ -15,6 +17,9 @@ export interface WorkflowDeps {
   incidents: IncidentStore;
   runs: RunStore;
   investigations: InvestigationStore;
+  approvals: ApprovalStore;
+  /** Tells the approval channels (web, Matrix) when a request opens and ends. */
+  announcer: ApprovalAnnouncer;
   catalog: Catalog;
   policyGate: PolicyGate;
   executors: ExecutorRegistry;

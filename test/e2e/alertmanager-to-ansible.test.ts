@@ -73,7 +73,7 @@ it('a real alert travels Prometheus → Alertmanager → Responder → approval 
   let incidentId: string | undefined;
   const deadline = Date.now() + 60_000;
   while (!incidentId && Date.now() < deadline) {
-    const list = (await (await fetch(`${responder.url}/api/v1/incidents`)).json()) as { incidents: { id: string; alertName: string }[] };
+    const list = (await (await responder.get('/api/v1/incidents')).json()) as { incidents: { id: string; alertName: string }[] };
     incidentId = list.incidents.find((i) => i.alertName === 'DemoServiceDown')?.id;
     if (!incidentId) await new Promise((r) => setTimeout(r, 500));
   }

@@ -11,7 +11,9 @@ import { budgetFrom, investigate } from '../../src/agent/investigate.js';
 import { configuredModelFactory } from '../../src/agent/language-model.js';
 import type { Investigation } from '../../src/domain/investigation.js';
 import { ConfigSchema, type AgentConfig } from '../../src/config/config.schema.js';
+import { inheritedEnvironment } from '../../src/config/process-environment.js';
 import { loadCatalog } from '../../src/remediation/catalog.js';
+import { loadInventoryHosts } from '../../src/remediation/inventory-hosts.js';
 import { createBuiltinMcpServer } from '../../src/tools/builtin-mcp-server.js';
 import { createLokiApi } from '../../src/tools/loki-api.js';
 import { configuredSource, inProcessSource, openToolbox, type ToolSource } from '../../src/tools/mcp-toolbox.js';
@@ -25,7 +27,9 @@ import { TEST_PROMETHEUS_BINARIES } from '../support/prometheus.js';
 import { REPO } from '../support/responder-harness.js';
 
 const SCENARIOS = join(REPO, 'src/eval/scenarios');
-const catalog = loadCatalog(join(SCENARIOS, 'catalog'));
+const catalog = loadCatalog(join(SCENARIOS, 'catalog'), {
+  inventoryHosts: await loadInventoryHosts({ inventory: join(SCENARIOS, 'catalog', 'inventory.ini'), binary: 'ansible-inventory', env: inheritedEnvironment() }),
+});
 const scenario = loadScenarios(SCENARIOS).find((s) => s.name === 'suspicious-traffic')!;
 let world: ScenarioWorld;
 let llm: ScriptedLlmServer;

@@ -92,7 +92,7 @@ describe('the workflow with an LLM agent', () => {
     expect(record.audit.map((e) => e.kind)).toContain('agent.investigation');
     expect(record.runs.map((r) => r.kind)).toEqual(['dry-run']);
 
-    const metrics = await (await fetch(`${responder.url}/metrics`)).text();
+    const metrics = await (await responder.get('/metrics')).text();
     const input = /responder_llm_tokens_total\{provider="anthropic",model="scripted-claude",direction="input"\} (\d+)/.exec(metrics);
     expect(Number(input?.[1])).toBeGreaterThan(0);
     expect(metrics).toMatch(/responder_investigations_total\{outcome="proposed"\} [1-9]/);

@@ -20,6 +20,7 @@ type: restart
 risk: low
 targetType: service
 targetInput: service
+targets: { service: service }
 executor: ansible
 playbook: write-note.yml
 inputs:
@@ -52,6 +53,7 @@ type: restart
 risk: low
 targetType: service
 targetInput: service
+targets: { service: service }
 executor: ansible
 playbook: escape-group.yml
 inputs:
@@ -70,7 +72,7 @@ inputs:
         argv: [setsid, sh, -c, 'touch "$0" && exec sleep 119', "{{ marker }}"]
 `,
   );
-  catalog = loadCatalog(dir);
+  catalog = loadCatalog(dir, { inventoryHosts: ['localhost'] });
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -94,7 +94,7 @@ async function waitFor(url: string, id: string, predicate: (r: IncidentRecord) =
   const deadline = Date.now() + timeoutMs;
   let last: IncidentRecord | undefined;
   while (Date.now() < deadline) {
-    last = (await (await fetch(`${url}/api/v1/incidents/${id}`)).json()) as IncidentRecord;
+    last = (await (await fetch(`${url}/api/v1/incidents/${id}`, { headers: { authorization: `Bearer ${APPROVER_TOKEN}` } })).json()) as IncidentRecord;
     if (predicate(last)) return last;
     await new Promise((r) => setTimeout(r, 200));
   }

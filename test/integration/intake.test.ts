@@ -170,7 +170,7 @@ describe('good input', () => {
     expect(record.state).toBe('received');
     expect(record.route).toBeNull();
     expect(record.stateReason).toMatch(/no route matched/);
-    const list = (await (await fetch(`${responder.url}/api/v1/incidents?state=received`)).json()) as { incidents: { id: string }[] };
+    const list = (await (await responder.get('/api/v1/incidents?state=received')).json()) as { incidents: { id: string }[] };
     expect(list.incidents.map((i) => i.id)).toContain(record.id);
   });
 

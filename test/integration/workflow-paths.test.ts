@@ -69,7 +69,7 @@ describe('one responder, many paths', () => {
     await responder.waitFor(id, awaiting);
     const noToken = await responder.post(`/api/v1/incidents/${id}/resume`, { approved: true, reason: 'x' });
     expect(noToken.status).toBe(401);
-    expect(((await noToken.json()) as { code: string }).code).toBe('bad-token');
+    expect(((await noToken.json()) as { code: string }).code).toBe('unauthenticated');
     expect((await responder.approve(id, { approved: true, reason: 'x' }, 'not-a-token')).status).toBe(401);
     const noReason = await responder.approve(id, { approved: true });
     expect(noReason.status).toBe(400);
@@ -101,7 +101,15 @@ describe('one responder, many paths', () => {
       ['execute', 'demo-service-renamed'],
     ]);
     expect(record.audit.filter((e) => e.kind === 'policy.decision')).toHaveLength(2);
-    expect(record.approvals).toEqual([expect.objectContaining({ approver: 'bob', modifications: { service: 'demo-service-renamed' } })]);
+    // Round 1 ends with bob's modification; round 2 asks for the new inputs, which bob approved by making them.
+    expect(record.approvalRequests.map((r) => [r.round, r.state, r.inputs.service])).toEqual([
+      [1, 'superseded', 'demo-service'],
+      [2, 'approved', 'demo-service-renamed'],
+    ]);
+    expect(record.approvals).toEqual([
+      expect.objectContaining({ requestId: record.approvalRequests[0]!.id, approver: 'bob', modifications: { service: 'demo-service-renamed' } }),
+      expect.objectContaining({ requestId: record.approvalRequests[1]!.id, approver: 'bob', modifications: null }),
+    ]);
   });
 
   it('auto mode: policy allows a low-risk, confident action to run with no human', async () => {
@@ -172,7 +180,7 @@ describe('one responder, many paths', () => {
     const ready = await fetch(`${responder.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: { ok: true }, policy: { ok: true } } });
-    const metrics = await (await fetch(`${responder.url}/metrics`)).text();
+    const metrics = await (await responder.get('/metrics')).text();
     expect(metrics).toMatch(/responder_incidents\{state="rejected"\} [1-9]/);
     expect(metrics).toMatch(/responder_webhook_requests_total\{source="alertmanager",outcome="accepted"\} [1-9]/);
     expect(metrics).toMatch(/responder_stage_duration_seconds_count\{stage="dry-run",outcome="ok"\} [1-9]/);
@@ -201,7 +209,7 @@ describe('two approvers for a critical service', () => {
     expect((await responder.record(id)).state).toBe('awaiting_approval');
     const again = await responder.approve(id, { approved: true, reason: 'me again' });
     expect(again.status).toBe(409);
-    expect(((await again.json()) as { code: string }).code).toBe('already-approved');
+    expect(((await again.json()) as { code: string }).code).toBe('already-decided');
     expect((await responder.approve(id, { approved: true, reason: 'second pair of eyes' }, SECOND_APPROVER_TOKEN)).status).toBe(202);
     const record = await responder.waitFor(id, settled);
     expect(record.state, record.stateReason ?? '').toBe('resolved');

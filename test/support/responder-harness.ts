@@ -11,10 +11,13 @@ export const REPO = join(import.meta.dirname, '..', '..');
 export const DEMO_CATALOG = join(REPO, 'examples/demo/remediations');
 export const APPROVER_TOKEN = 'test-approver-token-0123456789';
 export const SECOND_APPROVER_TOKEN = 'second-approver-token-0123456789';
+export const VIEWER_TOKEN = 'viewer-token-0123456789';
 
 export interface TestResponder extends RunningResponder {
   dataDir: string;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** A read as the viewer token. */
+  get(path: string): Promise<Response>;
   record(id: string): Promise<IncidentRecord>;
   waitFor(id: string, predicate: (record: IncidentRecord) => boolean, timeoutMs?: number): Promise<IncidentRecord>;
   approve(id: string, body?: Record<string, unknown>, token?: string): Promise<Response>;
@@ -34,7 +37,7 @@ export async function startTestResponder(overrides: Partial<ConfigInput> = {}, d
     server: { port: 0 },
     database: { embeddedPort: await freePort() },
     intake: { key: 'test-intake-key' },
-    auth: { tokens: [`alice:${APPROVER_TOKEN}`, `bob:${SECOND_APPROVER_TOKEN}`] },
+    auth: { tokens: [`alice:${APPROVER_TOKEN}`, `bob:${SECOND_APPROVER_TOKEN}`, `vera:${VIEWER_TOKEN}:viewer`] },
     execution: { catalogDir: DEMO_CATALOG, inventory: join(DEMO_CATALOG, 'inventory.ini'), timeoutSeconds: 60 },
     policy: { policyDir: join(REPO, 'policies'), retrySeconds: 1 },
     verification: { timeoutSeconds: 20, intervalSeconds: 1 },
@@ -51,8 +54,9 @@ export async function startTestResponder(overrides: Partial<ConfigInput> = {}, d
         headers: { 'content-type': 'application/json', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
+    get: (path) => fetch(`${running.url}${path}`, { headers: { authorization: `Bearer ${VIEWER_TOKEN}` } }),
     async record(id) {
-      const response = await fetch(`${running.url}/api/v1/incidents/${id}`);
+      const response = await responder.get(`/api/v1/incidents/${id}`);
       if (!response.ok) throw new Error(`GET incident ${id}: ${response.status}`);
       return (await response.json()) as IncidentRecord;
     },

@@ -3,7 +3,7 @@ import { sealAllAuditEvents } from '../../audit/seal.js';
 import { verifyAuditChain } from '../../audit/verify.js';
 import { loadConfig } from '../../config/load-config.js';
 import { createPool } from '../../database/database.js';
-import { startEmbeddedDatabase } from '../../database/embedded-postgres.js';
+import { openEmbeddedDatabase } from '../../database/embedded-postgres.js';
 import { commandGroup, type CliContext } from '../cli-context.js';
 
 export function registerAuditVerifyCommand(program: Command, cli: CliContext): void {
@@ -12,7 +12,8 @@ export function registerAuditVerifyCommand(program: Command, cli: CliContext): v
     .description('walk the hash chain of every audit event and report the first broken link')
     .action(async () => {
       const config = loadConfig({ file: cli.configFile() });
-      const embedded = config.database.url ? null : await startEmbeddedDatabase({ dataDir: config.dataDir, port: config.database.embeddedPort });
+      // Beside a running service this connects to its database and leaves it running.
+      const embedded = config.database.url ? null : await openEmbeddedDatabase({ dataDir: config.dataDir, port: config.database.embeddedPort });
       const pool = createPool(config.database.url ?? embedded!.url, 2);
       try {
         // Events written but not yet sealed (the service stopped first) are sealed now, then checked.

@@ -17,10 +17,10 @@ import { startPidfileService } from '../pidfile-service.js';
 
 export const DEMO_APPROVER = 'demo-auto-approver (responder demo; not a person)';
 
-async function waitForState(url: string, id: string, done: (state: string) => boolean, timeoutMs: number): Promise<IncidentRecord> {
+async function waitForState(url: string, token: string, id: string, done: (state: string) => boolean, timeoutMs: number): Promise<IncidentRecord> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const record = (await (await fetch(`${url}/api/v1/incidents/${id}`)).json()) as IncidentRecord;
+    const record = (await (await fetch(`${url}/api/v1/incidents/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as IncidentRecord;
     if (done(record.state) || Date.now() > deadline) return record;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -41,7 +41,11 @@ function printStory(record: IncidentRecord, print: (line: string) => void): void
             ? `${String(data.kind)} of ${String(data.action)} claimed`
             : event.kind === 'run.finished'
               ? `run finished: ${String(data.state)} (exit ${String(data.exitCode ?? '-')})`
-            : event.kind;
+              : event.kind === 'approval.requested'
+                ? `asks ${String(data.approvalsRequired)} person(s) to approve ${String(data.action)} ${JSON.stringify(data.inputs)} (round ${String(data.round)})`
+                : event.kind === 'approval.granted' || event.kind === 'approval.rejected'
+                  ? `${event.kind === 'approval.granted' ? 'approves' : 'rejects'} round ${String(data.round)}: ${String(data.reason)}`
+                  : event.kind;
     print(`  #${event.seq ?? '(unsealed)'} ${event.at}  ${event.actor.padEnd(24)} ${what}`);
   }
   for (const run of record.runs) {
@@ -106,7 +110,7 @@ export async function runDemo(options: { dataDir?: string; print?: (line: string
     const { incidents } = (await accepted.json()) as { incidents: { id: string }[] };
     const id = incidents[0]!.id;
     print(`  ${accepted.status} Accepted: incident ${id}`);
-    const waiting = await waitForState(running.url, id, (s) => s === 'awaiting_approval' || isTerminal(s as never), 120_000);
+    const waiting = await waitForState(running.url, token, id, (s) => s === 'awaiting_approval' || isTerminal(s as never), 120_000);
     const decision = (waiting.decision ?? {}) as { allow?: boolean; deny?: string[]; approvals_required?: number };
     print(`  dry-run: ${(waiting.dryRun as { outcome?: string } | null)?.outcome ?? 'not run'}; policy: ${decision.allow ? `allowed, ${decision.approvals_required} approval(s) required` : `denied (${(decision.deny ?? []).join('; ')})`}`);
     if (waiting.state === 'awaiting_approval') {
@@ -117,10 +121,10 @@ export async function runDemo(options: { dataDir?: string; print?: (line: string
         body: JSON.stringify({ approved: true, reason: 'automatic approval by `responder demo`' }),
       });
     }
-    await waitForState(running.url, id, (s) => isTerminal(s as never), 180_000);
+    await waitForState(running.url, token, id, (s) => isTerminal(s as never), 180_000);
     const pool = createPool(running.databaseUrl, 1);
     await sealAllAuditEvents(pool);
-    const final = await waitForState(running.url, id, () => true, 0);
+    const final = await waitForState(running.url, token, id, () => true, 0);
     printStory(final, print);
     print(`\nDemo service pid before ${pidBefore}, after ${service.pid()}${pidBefore !== service.pid() ? ' — restarted by the real ansible-playbook' : ''}.`);
     const chain = await verifyAuditChain(pool).finally(() => pool.end());

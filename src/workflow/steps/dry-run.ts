@@ -1,12 +1,12 @@
 import type { DryRun, Incident } from '../../domain/incident-record.js';
 import type { ActionProposal } from '../../domain/proposal.js';
-import { targetOf, type DryRunSummary } from '../../policy/build-policy-input.js';
+import { targetOf } from '../../policy/build-policy-input.js';
 import type { CatalogEntry } from '../../remediation/catalog.js';
 import { step } from '../durable-runtime.js';
 import { RESPONDER, type WorkflowDeps } from '../workflow-deps.js';
 
 /** The executor's own dry run (ansible --check --diff) of one round's proposal; recorded as a run and on the incident. */
-export function dryRunStep(d: WorkflowDeps, incident: Incident, entry: CatalogEntry, proposal: ActionProposal, round: number): Promise<DryRunSummary> {
+export function dryRunStep(d: WorkflowDeps, incident: Incident, entry: CatalogEntry, proposal: ActionProposal, round: number): Promise<DryRun> {
   return step(`dry-run-${round}`, async () => {
     const runId = `${incident.id}:dry-run:${round}`;
     const inputs = proposal.action.inputs;
@@ -17,7 +17,6 @@ export function dryRunStep(d: WorkflowDeps, incident: Incident, entry: CatalogEn
     await d.runs.finish(runId, incident.id, { state: result.outcome, exitCode: result.exitCode, output: result.output });
     const dryRun: DryRun = { ok: result.outcome === 'succeeded', skipped: false, runId, outcome: result.outcome, exitCode: result.exitCode, output: result.output };
     await d.incidents.patch(incident.id, { dryRun }, { actor: RESPONDER, kind: 'dry-run.finished', data: { runId, outcome: result.outcome } });
-    // Policy is asked about the outcome only; the output stays on the incident for approvers.
-    return { ok: dryRun.ok, skipped: dryRun.skipped };
+    return dryRun;
   });
 }
