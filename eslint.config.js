@@ -13,7 +13,7 @@ export default tseslint.config(
   {
     // src/config is the only reader of the environment; everything else receives what it needs as an option.
     // Tests may read switches such as UPDATE_API_DOC.
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
     ignores: ['src/config/**', 'src/**/*.test.ts'],
     rules: {
       'no-restricted-properties': [

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Responder runs with (ansible-playbook, OPA) and, with --test, the real servers the
-# integration tests run against (Prometheus, Alertmanager). CI starts from a fresh machine, so
+# integration tests run against (Prometheus, Alertmanager, Chromium for the UI). CI starts from a fresh machine, so
 # anything installed by hand on a developer box must also be installable from here.
 #   bash scripts/install-deps.sh          # runtime only
 #   bash scripts/install-deps.sh --test   # runtime + test servers
@@ -15,7 +15,7 @@ log() { printf '[install-deps] %s\n' "$*"; }
 
 BINARIES=(ansible-playbook)
 if [ "${1:-}" = "--test" ]; then
-  BINARIES+=(prometheus prometheus-alertmanager)
+  BINARIES+=(prometheus prometheus-alertmanager chromium)
 fi
 
 SUDO=""
@@ -30,6 +30,7 @@ fi
 # binary name -> Debian package that ships it
 declare -A APT_FOR=(
   [prometheus]=prometheus
+  [chromium]=chromium
   [prometheus-alertmanager]=prometheus-alertmanager
   [ansible-playbook]=ansible-core
 )

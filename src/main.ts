@@ -24,7 +24,9 @@ import { createApprovalAnnouncer } from './approval/approval-announcer.js';
 import { createDecisionRateLimiter } from './approval/decision-rate-limiter.js';
 import { escalateExpiredApproval } from './approval/escalation.js';
 import { submitDecision, type DecisionDeps } from './approval/submit-decision.js';
+import { createChangeFeed } from './http/change-feed.js';
 import { createIdentityResolver } from './http/identity.js';
+import { createWebSessions } from './http/web-sessions.js';
 import { createIncidentRecordReader } from './store/incident-records.js';
 import { createIncidentStore } from './store/incidents.js';
 import { createInvestigationStore } from './store/investigations.js';
@@ -175,6 +177,9 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     sweeper.unref();
     stops.push(async () => clearInterval(sweeper));
 
+    const access = { identities: createIdentityResolver({ tokens: config.auth.tokens, forwardAuth: config.auth.forwardAuth }), anonymousRead: config.auth.anonymousRead };
+    const changes = createChangeFeed({ changedSince: incidents.changedSince, onError: (error) => log.warn({ err: error }, 'live page updates could not read changes; retrying') });
+    stops.push(async () => changes.stop());
     const app = createApp({
       intake: {
         notifications: createNotificationStore(pool),
@@ -188,8 +193,18 @@ export async function startResponder(config: Config, options: { log?: Logger } =
       },
       incidents: {
         incidents: { list: incidents.list, getRecord: records.get },
-        access: { identities: createIdentityResolver({ tokens: config.auth.tokens, forwardAuth: config.auth.forwardAuth }), anonymousRead: config.auth.anonymousRead },
+        access,
         decide: (submission) => submitDecision(decisionDeps, submission),
+        bodyLimitBytes: config.server.apiBodyLimitBytes,
+      },
+      web: {
+        incidents: { list: incidents.list, getRecord: records.get, countByState: incidents.countByState },
+        inputsSchema: (actionId) => catalog.get(actionId)?.inputs ?? null,
+        access,
+        sessions: createWebSessions({ tokens: config.auth.tokens }),
+        changes,
+        decide: (submission) => submitDecision(decisionDeps, submission),
+        secureCookies: (config.server.publicUrl ?? '').startsWith('https://'),
         bodyLimitBytes: config.server.apiBodyLimitBytes,
       },
       metrics,

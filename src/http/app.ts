@@ -7,10 +7,13 @@ import type { Metrics } from './metrics.js';
 import { authorize } from './authorize.js';
 import { statusForError } from './error-status.js';
 import { problem } from './problem.js';
+import { webRoutes, type WebRouteDeps } from './web-routes.js';
 
 export interface AppDeps {
   intake: IntakeRouteDeps;
   incidents: IncidentRouteDeps;
+  /** The web UI; absent in tests of the API alone. */
+  web?: WebRouteDeps;
   metrics: Metrics;
   ready(): Promise<Record<string, { ok: boolean; detail?: string }>>;
   log: Logger;
@@ -32,6 +35,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.route('/', intakeRoutes(deps.intake));
   app.route('/', incidentRoutes(deps.incidents));
+  if (deps.web) app.route('/', webRoutes(deps.web));
   app.notFound((c) => problem(c, { status: 404, code: 'not-found', title: 'Not found', detail: `${c.req.method} ${c.req.path}` }));
   app.onError((error, c) => {
     if (error instanceof ResponderError) {

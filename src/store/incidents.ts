@@ -80,6 +80,14 @@ const PATCH_COLUMNS: Record<keyof IncidentPatch, string> = {
   verification: 'verification',
 };
 
+export interface IncidentListFilter {
+  state?: IncidentState;
+  severity?: string;
+  route?: string;
+  text?: string;
+  limit?: number;
+}
+
 export interface TransitionRequest {
   from: readonly IncidentState[];
   to: IncidentState;
@@ -109,12 +117,31 @@ export function createIncidentStore(pool: Pool) {
       return result.rows[0] ? toIncident(result.rows[0]) : null;
     },
 
-    async list(filter: { state?: IncidentState; limit?: number } = {}): Promise<IncidentSummary[]> {
+    /** Newest first; every filter is optional and matched exactly, except text (alert name, instance or fingerprint contain it). */
+    async list(filter: IncidentListFilter = {}): Promise<IncidentSummary[]> {
       const limit = Math.min(filter.limit ?? 100, 1000);
-      const result = filter.state
-        ? await pool.query<IncidentRow>(`SELECT ${SUMMARY_COLUMNS} FROM incidents WHERE state = $1 ORDER BY created_at DESC LIMIT $2`, [filter.state, limit])
-        : await pool.query<IncidentRow>(`SELECT ${SUMMARY_COLUMNS} FROM incidents ORDER BY created_at DESC LIMIT $1`, [limit]);
+      const where: string[] = [];
+      const values: unknown[] = [];
+      const add = (sql: (n: number) => string, value: unknown) => {
+        values.push(value);
+        where.push(sql(values.length));
+      };
+      if (filter.state) add((n) => `state = $${n}`, filter.state);
+      if (filter.severity) add((n) => `severity = $${n}`, filter.severity);
+      if (filter.route) add((n) => `route = $${n}`, filter.route);
+      if (filter.text) add((n) => `(alert_name ILIKE $${n} OR instance ILIKE $${n} OR fingerprint ILIKE $${n})`, `%${filter.text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`);
+      values.push(limit);
+      const result = await pool.query<IncidentRow>(
+        `SELECT ${SUMMARY_COLUMNS} FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT $${values.length}`,
+        values,
+      );
       return result.rows.map((row) => IncidentSummarySchema.parse(summaryFields(row)));
+    },
+
+    /** What changed after `since`, for live pages. */
+    async changedSince(since: string): Promise<{ id: string; state: string; updatedAt: string }[]> {
+      const result = await pool.query<{ id: string; state: string; updated_at: string }>('SELECT id, state, updated_at FROM incidents WHERE updated_at > $1 ORDER BY updated_at LIMIT 200', [since]);
+      return result.rows.map((r) => ({ id: r.id, state: r.state, updatedAt: r.updated_at }));
     },
 
     async countByState(): Promise<Record<string, number>> {
