@@ -50,10 +50,40 @@ if [ "${#missing[@]}" -gt 0 ]; then
     exit 1
   fi
   log "installing: ${missing[*]}"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  # The test servers are programs the tests start themselves, not services of this machine: their
+  # packages must neither start them now nor at boot (on a systemd host they would listen on 9090/9093).
+  # A policy-rc.d that says "no" keeps invoke-rc.d from starting them during the install (left alone when
+  # one exists, as in Docker images); afterwards their units are disabled. Only services of packages
+  # installed here are touched: an existing Prometheus stays as it is.
+  services=()
+  for package in "${missing[@]}"; do
+    case "$package" in prometheus | prometheus-alertmanager) services+=("$package") ;; esac
+  done
+  POLICY_RC_D=/usr/sbin/policy-rc.d
+  own_policy_rc_d=""
+  if [ "${#services[@]}" -gt 0 ] && [ ! -e "$POLICY_RC_D" ]; then
+    printf '#!/bin/sh\n# written by responder scripts/install-deps.sh during an install; removed after it\nexit 101\n' | $SUDO tee "$POLICY_RC_D" >/dev/null
+    $SUDO chmod 755 "$POLICY_RC_D"
+    own_policy_rc_d=1
+    trap '[ -n "$own_policy_rc_d" ] && $SUDO rm -f "$POLICY_RC_D"' EXIT
+  fi
+  $SUDO bash "$REPO_ROOT/scripts/apt-get-waiting.sh" update -q
   # Without recommends: prometheus would pull node-exporter and ansible-core the full `ansible`
   # collection bundle, neither of which the tests use, and they double the install time.
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  $SUDO bash "$REPO_ROOT/scripts/apt-get-waiting.sh" install -y -q --no-install-recommends "${missing[@]}"
+  for service in "${services[@]}"; do
+    if [ -d /run/systemd/system ]; then
+      $SUDO systemctl disable --now "$service.service" >/dev/null 2>&1 || true
+    else
+      $SUDO deb-systemd-helper disable "$service.service" >/dev/null 2>&1 || true
+      $SUDO update-rc.d "$service" disable >/dev/null 2>&1 || true
+    fi
+    log "installed $service without its system service (disabled; the tests start their own)"
+  done
+  if [ -n "$own_policy_rc_d" ]; then
+    $SUDO rm -f "$POLICY_RC_D"
+    own_policy_rc_d=""
+  fi
 fi
 
 opa_version() {

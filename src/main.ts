@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { createInvestigator } from './agent/create-investigator.js';
 import { missingModelReason } from './agent/language-model.js';
-import { startAuditSealer } from './audit/seal.js';
+import { loadOrCreateAuditKey, type AuditKey } from './audit/audit-key.js';
+import { startConfiguredAuditTrail } from './audit/audit-trail.js';
 import type { Config } from './config/config.schema.js';
 import { resolveShippedPath } from './config/package-paths.js';
 import { inheritedEnvironment } from './config/process-environment.js';
 import { createAnsibleExecutor } from './execution/ansible-executor.js';
 import { createExecutorRegistry } from './execution/executor-registry.js';
 import { createApp } from './http/app.js';
-import { createMetrics } from './http/metrics.js';
+import { addAuditShippingMetrics, createMetrics } from './http/metrics.js';
 import { createConfiguredPolicyGate } from './policy/create-policy-gate.js';
 import { loadCatalog } from './remediation/catalog.js';
 import { loadInventoryHosts } from './remediation/inventory-hosts.js';
@@ -26,6 +26,7 @@ import { escalateExpiredApproval } from './approval/escalation.js';
 import { submitDecision, type DecisionDeps } from './approval/submit-decision.js';
 import { createChangeFeed } from './http/change-feed.js';
 import { createIdentityResolver } from './http/identity.js';
+import { ensurePortFree, listen } from './http/listen.js';
 import { createWebSessions } from './http/web-sessions.js';
 import { createIncidentRecordReader } from './store/incident-records.js';
 import { createIncidentStore } from './store/incidents.js';
@@ -38,6 +39,7 @@ import { createLokiApi } from './tools/loki-api.js';
 import { createPrometheusApi } from './tools/prometheus-api.js';
 import { RESPONDER_VERSION } from './version.js';
 import { createPrometheusClient } from './verification/prometheus-client.js';
+import { resolveTrustedExpression } from './verification/trusted-expression.js';
 import { APPROVAL_TOPIC, workflowIdFor, type ApprovalMessage } from './workflow/approval-message.js';
 import { send, startDurableRuntime, stopDurableRuntime } from './workflow/durable-runtime.js';
 import { registerIncidentWorkflow } from './workflow/respond-to-incident.js';
@@ -47,6 +49,8 @@ export interface RunningResponder {
   port: number;
   intakeKey: string;
   databaseUrl: string;
+  /** The key sealing the audit chain (tests and the demo verify with it). */
+  auditKey: AuditKey;
   log: Logger;
   stop(): Promise<void>;
 }
@@ -74,6 +78,10 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     mkdirSync(resolve(config.dataDir), { recursive: true });
     const lock = lockDataDir(config.dataDir);
     stops.push(async () => lock.release());
+    await ensurePortFree(config.server);
+    // Before the database: a missing or unreadable key must stop the start, naming the file.
+    const { key: auditKey, generated: auditKeyGenerated } = loadOrCreateAuditKey({ dataDir: config.dataDir, keyFile: config.audit.keyFile });
+    if (auditKeyGenerated) log.info({ file: auditKey.file }, 'generated the audit key; back it up apart from the database, or the chain cannot be verified');
     let databaseUrl = config.database.url;
     if (!databaseUrl) {
       const embedded: EmbeddedDatabase = await startEmbeddedDatabase({
@@ -88,10 +96,10 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     const pool = createPool(databaseUrl, 20);
     stops.push(() => pool.end());
     await migrate(pool);
-    const sealer = startAuditSealer(pool, { onError: (error) => log.error({ err: error }, 'sealing audit events failed; will retry') });
-    stops.push(() => sealer.stop());
     const incidents = createIncidentStore(pool);
     const records = createIncidentRecordReader(pool, incidents);
+    const audit = startConfiguredAuditTrail({ pool, key: auditKey, dataDir: config.dataDir, audit: config.audit, loki: config.loki, records, log });
+    stops.push(() => audit.stop());
     const inventory = config.execution.inventory.includes(',') ? config.execution.inventory : resolveShippedPath(config.execution.inventory);
     const inventoryHosts = await loadInventoryHosts({ inventory, binary: config.execution.ansibleInventoryBinary, env: inheritedEnvironment() });
     const catalog = loadCatalog(resolveShippedPath(config.execution.catalogDir), { inventoryHosts });
@@ -102,6 +110,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     const policyGate = policy.gate;
     log.info({ policy: policy.describe }, 'policy gate ready');
     const metrics = createMetrics(() => incidents.countByState());
+    addAuditShippingMetrics(metrics, audit);
     const prometheusApi = config.prometheus.url ? createPrometheusApi({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }) : null;
     const prometheus = prometheusApi ? createPrometheusClient(prometheusApi) : null;
     const lokiApi = config.loki.url ? createLokiApi({ url: config.loki.url, timeoutMs: config.loki.timeoutMs, tenantId: config.loki.tenantId }) : null;
@@ -137,9 +146,13 @@ export async function startResponder(config: Config, options: { log?: Logger } =
           inventory,
           timeoutSeconds: config.execution.timeoutSeconds,
           inheritedEnv: inheritedEnvironment(),
+          // Under the data dir this service holds the lock on: what a killed run left is removed at the next start.
+          workDir: join(resolve(config.dataDir), 'runs'),
         }),
       }),
       prometheus,
+      resolveExpression: (incident) =>
+        resolveTrustedExpression({ incident, rules: prometheusApi ? async () => (await prometheusApi.rules()).data : null, trustAlertExpressions: config.intake.trustAlertExpressions }),
       investigator,
       routes: config.routes,
       settings: {
@@ -218,9 +231,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
         return { database, policy: policyCheck };
       },
     });
-    const server = await new Promise<ServerType>((done) => {
-      const started = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => done(started));
-    });
+    const server = await listen(app.fetch, config.server);
     stops.push(
       () =>
         new Promise<void>((done) => {
@@ -233,7 +244,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
     const port = typeof address === 'object' && address ? address.port : config.server.port;
     const url = `http://${config.server.host}:${port}`;
     log.info({ url, grafanaWebhook: `${url}/hooks/grafana/<intake key>`, alertmanagerWebhook: `${url}/hooks/alertmanager/<intake key>` }, 'Responder is listening');
-    return { url, port, intakeKey, databaseUrl, log, stop: stopAll };
+    return { url, port, intakeKey, databaseUrl, auditKey, log, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SealedAuditEvent } from '../domain/audit-event.js';
-import { GENESIS_HASH, hashAuditEvent } from './audit-hash.js';
+import { contentSha256, GENESIS_HASH, keyedAuditHash, plainAuditHash, sealAuditEvent } from './audit-hash.js';
+import { auditKeyFromSecret } from './audit-key.js';
 
 type Unhashed = Omit<SealedAuditEvent, 'hash'>;
 
@@ -20,19 +21,19 @@ function chain(events: Omit<Unhashed, 'seq' | 'prevHash'>[]): SealedAuditEvent[]
   const sealed: SealedAuditEvent[] = [];
   for (const [index, next] of events.entries()) {
     const unhashed = { ...next, seq: index + 1, prevHash: sealed.at(-1)?.hash ?? GENESIS_HASH };
-    sealed.push({ ...unhashed, hash: hashAuditEvent(unhashed) });
+    sealed.push({ ...unhashed, hash: plainAuditHash(unhashed) });
   }
   return sealed;
 }
 
-describe('hashAuditEvent', () => {
+describe('plainAuditHash (events sealed before the chain was keyed)', () => {
   it('is a SHA-256 hex digest, the same every time for the same event', () => {
-    expect(hashAuditEvent(event)).toMatch(/^[0-9a-f]{64}$/);
-    expect(hashAuditEvent(structuredClone(event))).toBe(hashAuditEvent(event));
+    expect(plainAuditHash(event)).toMatch(/^[0-9a-f]{64}$/);
+    expect(plainAuditHash(structuredClone(event))).toBe(plainAuditHash(event));
   });
 
   it('changes when any field changes', () => {
-    const base = hashAuditEvent(event);
+    const base = plainAuditHash(event);
     const variants: Unhashed[] = [
       { ...event, id: 8 },
       { ...event, seq: 4 },
@@ -45,22 +46,22 @@ describe('hashAuditEvent', () => {
       { ...event, data: { ...event.data, extra: null } },
       { ...event, prevHash: '1'.repeat(64) },
     ];
-    const hashes = variants.map(hashAuditEvent);
+    const hashes = variants.map(plainAuditHash);
     for (const hash of hashes) expect(hash).not.toBe(base);
     expect(new Set(hashes).size).toBe(variants.length);
   });
 
   it('does not change when the database hands the data back with its keys reordered', () => {
     const reordered = { ...event, data: { inputs: { hosts: ['web1', 'web2'], service: 'nginx' }, reason: 'ok' } };
-    expect(hashAuditEvent(reordered)).toBe(hashAuditEvent(event));
+    expect(plainAuditHash(reordered)).toBe(plainAuditHash(event));
   });
 
   it('does not let two fields trade content unnoticed', () => {
-    expect(hashAuditEvent({ ...event, actor: 'approval.granted', kind: 'alice' })).not.toBe(hashAuditEvent(event));
+    expect(plainAuditHash({ ...event, actor: 'approval.granted', kind: 'alice' })).not.toBe(plainAuditHash(event));
   });
 });
 
-describe('the hash chain', () => {
+describe('the plain hash chain', () => {
   const events = ['incident.opened', 'proposal.made', 'approval.granted'].map((kind, index) => ({
     id: index + 1,
     incidentId: event.incidentId,
@@ -80,5 +81,41 @@ describe('the hash chain', () => {
     const honest = chain(events);
     const rewritten = chain([{ ...events[0]!, actor: 'mallory' }, ...events.slice(1)]);
     for (let i = 0; i < honest.length; i += 1) expect(rewritten[i]!.hash).not.toBe(honest[i]!.hash);
+  });
+});
+
+describe('sealAuditEvent (HMAC-SHA256 with the audit key)', () => {
+  const key = auditKeyFromSecret('k'.repeat(64));
+  const otherKey = auditKeyFromSecret('o'.repeat(64));
+
+  it('is not the plain hash, and depends on the key: without it nobody can compute a seal', () => {
+    const sealed = sealAuditEvent(event, key);
+    expect(sealed).toMatch(/^[0-9a-f]{64}$/);
+    expect(sealed).not.toBe(plainAuditHash(event));
+    expect(sealAuditEvent(event, otherKey)).not.toBe(sealed);
+    expect(sealAuditEvent(structuredClone(event), key)).toBe(sealed);
+  });
+
+  it('changes when any field of the event or its place changes', () => {
+    const base = sealAuditEvent(event, key);
+    const variants: Unhashed[] = [
+      { ...event, id: 8 },
+      { ...event, seq: 4 },
+      { ...event, incidentId: null },
+      { ...event, at: '2026-11-28T06:00:00.001Z' },
+      { ...event, actor: 'mallory' },
+      { ...event, kind: 'approval.rejected' },
+      { ...event, data: { ...event.data, reason: 'ok ' } },
+      { ...event, prevHash: '1'.repeat(64) },
+    ];
+    const seals = variants.map((variant) => sealAuditEvent(variant, key));
+    for (const seal of seals) expect(seal).not.toBe(base);
+    expect(new Set(seals).size).toBe(variants.length);
+  });
+
+  it('can be checked from the link alone: place, key id, incident and content digest', () => {
+    const link = { seq: event.seq, prevHash: event.prevHash, keyId: key.id, incidentId: event.incidentId, contentSha256: contentSha256(event) };
+    expect(keyedAuditHash(link, key.secret)).toBe(sealAuditEvent(event, key));
+    expect(keyedAuditHash({ ...link, keyId: otherKey.id }, key.secret)).not.toBe(sealAuditEvent(event, key));
   });
 });

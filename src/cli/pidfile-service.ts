@@ -18,7 +18,8 @@ export interface PidfileService {
 export function startPidfileService(directory: string, name = 'demo-service'): PidfileService {
   const pidfile = join(directory, `${name}.pid`);
   const command = join(directory, `start-${name}.sh`);
-  writeFileSync(command, `#!/bin/sh\nnohup "${process.execPath}" -e "setInterval(() => {}, 1 << 30)" >/dev/null 2>&1 &\necho $! > "${pidfile}"\n`);
+  // The pidfile rides along as an argument, so `ps` (and a test looking for leftovers) can tell whose process it is.
+  writeFileSync(command, `#!/bin/sh\nnohup "${process.execPath}" -e "setInterval(() => {}, 1 << 30)" "${pidfile}" >/dev/null 2>&1 &\necho $! > "${pidfile}"\n`);
   chmodSync(command, 0o755);
   spawnSync(command, { stdio: 'ignore' });
   const pid = () => (existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) : 0);

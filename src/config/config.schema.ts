@@ -221,6 +221,11 @@ export const ConfigSchema = z
       .object({
         /** Shared key in the webhook path, /hooks/<source>/<key>. When absent, one is generated into dataDir. */
         key: SecretSchema.optional(),
+        /**
+         * Run the PromQL expression an alert carries (expr annotation, generatorURL) and its change_query
+         * LogQL for evidence and verification. Off: only the rule's expression from Prometheus's rules API runs.
+         */
+        trustAlertExpressions: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
         grafana: z
           .object({
             hmacSecret: SecretSchema.optional(),
@@ -329,6 +334,36 @@ export const ConfigSchema = z
         timeoutMs: z.coerce.number().int().positive().default(5000),
         /** Sent as X-Scope-OrgID for multi-tenant Loki. */
         tenantId: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+    audit: z
+      .object({
+        /**
+         * The HMAC key that seals the audit chain, at least 32 bytes, in a file only the service's user can read
+         * (a looser mode is refused). When absent, dataDir/audit.key, generated at first start.
+         */
+        keyFile: z.string().optional(),
+        /** Keys of earlier rotations: never used to seal, kept so that verify can check what they sealed. */
+        previousKeyFiles: z
+          .union([z.array(z.string()), z.string().transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean))])
+          .pipe(z.array(z.string().min(1)))
+          .default([]),
+        /** The chain head is appended to dataDir/audit-anchors.jsonl this often when it moved, and at every final incident state. */
+        anchorIntervalSeconds: z.coerce.number().positive().default(10),
+        loki: z
+          .object({
+            /** Ships every audit event, the chain head and a summary per finished incident to loki.url when that is set. */
+            enabled: z
+              .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+              .default(true),
+            /** Events per push; a push is also cut at about 1 MiB. */
+            batchSize: z.coerce.number().int().min(1).max(5000).default(500),
+            /** While Loki is unreachable the shipper waits 1 s, 2 s, 4 s, … up to this between attempts. */
+            maxBackoffSeconds: z.coerce.number().positive().default(60),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

@@ -160,6 +160,12 @@ describe('checkConfig problems', () => {
     expect(problems).toEqual({ 'routes.0.matcher': 'unknown key', 'server.prot': 'unknown key' });
   });
 
+  it('names the value of a number that is not one, from the file or the environment', () => {
+    const yaml = file('not-a-number.yaml', 'server:\n  port: 80a\n');
+    const problems = problemsOf(checkConfig({ file: yaml, env: { RESPONDER_APPROVAL__TIMEOUT_MINUTES: 'half an hour' } }));
+    expect(problems).toEqual({ 'server.port': 'expected a number, got "80a"', 'approval.timeoutMinutes': 'expected a number, got "half an hour"' });
+  });
+
   it('reports a config file that cannot be read or is not a mapping', () => {
     const missing = join(dir, 'no-such.yaml');
     expect(problemsOf(checkConfig({ file: missing, env: {} }))).toEqual({ [missing]: 'cannot read config file: ENOENT' });
@@ -237,5 +243,30 @@ describe('API tokens', () => {
     expect(messages).toContain('token of alice is shorter than 16 characters');
     expect(messages).toContain('token of bob: sha256: must be followed by 64 hex digits');
     expect(result.problems).toHaveLength(2);
+  });
+});
+
+describe('audit settings', () => {
+  it('keeps audit.keyFile a path (the key is read, and its mode checked, at start), and reads the rest from the environment', () => {
+    const config = loadConfig({
+      env: {
+        RESPONDER_AUDIT__KEY_FILE: '/run/secrets/audit-key',
+        RESPONDER_AUDIT__PREVIOUS_KEY_FILES: '/keys/2025.key, /keys/2026.key',
+        RESPONDER_AUDIT__LOKI__ENABLED: 'false',
+        RESPONDER_AUDIT__ANCHOR_INTERVAL_SECONDS: '2.5',
+      },
+    });
+    expect(config.audit).toEqual({
+      keyFile: '/run/secrets/audit-key',
+      previousKeyFiles: ['/keys/2025.key', '/keys/2026.key'],
+      anchorIntervalSeconds: 2.5,
+      loki: { enabled: false, batchSize: 500, maxBackoffSeconds: 60 },
+    });
+  });
+
+  it('ships to Loki by default, once loki.url is set', () => {
+    const { audit } = loadConfig({ env: {} });
+    expect(audit.keyFile).toBeUndefined();
+    expect(audit).toMatchObject({ previousKeyFiles: [], anchorIntervalSeconds: 10, loki: { enabled: true } });
   });
 });

@@ -111,11 +111,35 @@ function applyEnv(tree: Tree, env: NodeJS.ProcessEnv, problems: ConfigProblem[])
   }
 }
 
+/** The config file a command reads, or `responder init` writes: --config, else $RESPONDER_CONFIG, else ./responder.yaml. */
+export function configFilePath(options: LoadConfigOptions = {}): string {
+  return options.file ?? (options.env ?? process.env).RESPONDER_CONFIG ?? 'responder.yaml';
+}
+
+/** The config file that will be read: an explicit one (which must exist), or ./responder.yaml when present. */
+export function configFileToRead(options: LoadConfigOptions = {}): string | undefined {
+  const path = configFilePath(options);
+  const explicit = options.file ?? (options.env ?? process.env).RESPONDER_CONFIG;
+  return explicit !== undefined || existsSync(path) ? path : undefined;
+}
+
+function valueAt(tree: unknown, path: readonly (string | number)[]): unknown {
+  return path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Tree)[key] : undefined), tree);
+}
+
+/** zod's coercion says "Expected number, received nan" for `port: 80a`; name the value that was given instead. */
+function problemMessage(issue: { code: string; message: string; path: (string | number)[]; expected?: unknown; received?: unknown }, tree: Tree): string {
+  if (issue.code === 'invalid_type' && issue.expected === 'number' && issue.received === 'nan') {
+    return `expected a number, got ${JSON.stringify(valueAt(tree, issue.path))}`;
+  }
+  return issue.message;
+}
+
 /** Reads file + env into a raw tree and validates it, reporting every problem at once. */
 export function checkConfig(options: LoadConfigOptions = {}): { config: Config; problems: [] } | { config: null; problems: ConfigProblem[] } {
   const env = options.env ?? process.env;
   const problems: ConfigProblem[] = [];
-  const file = options.file ?? env.RESPONDER_CONFIG ?? (existsSync('responder.yaml') ? 'responder.yaml' : undefined);
+  const file = configFileToRead({ ...options, env });
   const tree = file ? readYaml(file, problems) : {};
   resolveSecretFiles(tree, [], problems);
   applyEnv(tree, env, problems);
@@ -126,7 +150,7 @@ export function checkConfig(options: LoadConfigOptions = {}): { config: Config; 
         // Named at the key itself, so a typo reads like every other problem: `server.prot: unknown key`.
         for (const key of issue.keys) problems.push({ path: [...issue.path, key].join('.'), message: 'unknown key' });
       } else {
-        problems.push({ path: issue.path.join('.'), message: issue.message });
+        problems.push({ path: issue.path.join('.'), message: problemMessage(issue, tree) });
       }
     }
   }

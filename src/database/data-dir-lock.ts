@@ -23,6 +23,14 @@ function isLiveService(pid: number): boolean {
   }
 }
 
+/** The pid of the live `serve` holding the data dir, or null (`responder status` names it). */
+export function dataDirHolder(dataDir: string): number | null {
+  const file = join(resolve(dataDir), LOCK_FILE);
+  if (!existsSync(file)) return null;
+  const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+  return Number.isInteger(holder) && isLiveService(holder) ? holder : null;
+}
+
 export interface DataDirLock {
   release(): void;
 }

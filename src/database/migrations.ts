@@ -295,6 +295,25 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
       CREATE UNIQUE INDEX approvals_request_person ON approvals (request_id, approver) WHERE request_id IS NOT NULL;
     `,
   },
+  {
+    id: 20,
+    name: 'keyed audit chain; Loki shipping position',
+    sql: `
+      -- Which key sealed an event (its id, never the key): NULL for events sealed before the chain was
+      -- keyed, whose hash is a plain SHA-256. Set once, by the sealing update, which the append-only
+      -- trigger already allows because it leaves what the event says untouched.
+      ALTER TABLE audit_events ADD COLUMN key_id text;
+
+      -- The chain is the outbox: events are shipped in seq order, and this row says how far a destination
+      -- has got. Everything up to shipped_seq was delivered or, when the destination refused it for good,
+      -- given up on with an audit.shipping.refused event saying so.
+      CREATE TABLE audit_shipping (
+        destination text PRIMARY KEY,
+        shipped_seq bigint NOT NULL DEFAULT 0,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 // Several replicas may start at once; one migrates, the others wait on this lock.

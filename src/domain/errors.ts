@@ -75,10 +75,26 @@ export class ScenarioError extends ResponderError {
   }
 }
 
+/** The audit key cannot be used, or an audit export cannot be read. */
+export class AuditError extends ResponderError {
+  constructor(...[code, ...rest]: ErrorArgs<'audit_key_unreadable' | 'audit_key_permissions' | 'audit_key_invalid' | 'audit_export_invalid'>) {
+    super(code, ...rest);
+    this.name = 'AuditError';
+  }
+}
+
 /** A catalog entry names an executor that this service has not configured. */
 export class ExecutionError extends ResponderError {
   constructor(...[code, ...rest]: ErrorArgs<'executor_missing'>) {
     super(code, ...rest);
     this.name = 'ExecutionError';
+  }
+}
+
+/** The HTTP server could not listen where the config says (server.host, server.port). */
+export class ServerError extends ResponderError {
+  constructor(...[code, ...rest]: ErrorArgs<'port_in_use' | 'listen_failed'>) {
+    super(code, ...rest);
+    this.name = 'ServerError';
   }
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,11 @@ export interface AnsibleExecutorOptions {
   /** The environment ansible-playbook inherits (src/config's inheritedEnvironment()); `env` is laid over it. */
   inheritedEnv: Record<string, string>;
   env?: Record<string, string>;
+  /**
+   * Where each run gets its directory (extra-vars, Ansible's temporary files). Owned by this executor:
+   * what a killed process left there is removed at creation. Default: a responder-run-* under the system tmpdir.
+   */
+  workDir?: string;
 }
 
 const GRACE_MS = 5000;
@@ -26,11 +32,15 @@ function keepTail(chunks: Buffer[], limit: number): string {
 
 export function createAnsibleExecutor(options: AnsibleExecutorOptions): Executor {
   const maxOutput = options.maxOutputBytes ?? 64 * 1024;
+  if (options.workDir) {
+    rmSync(options.workDir, { recursive: true, force: true });
+    mkdirSync(options.workDir, { recursive: true });
+  }
 
   async function invoke(plan: ExecutionPlan, check: boolean): Promise<ExecutionResult> {
     const started = Date.now();
     // Inputs travel as a JSON extra-vars file: model or alert text never becomes part of a command line.
-    const directory = await mkdtemp(join(tmpdir(), 'responder-run-'));
+    const directory = await mkdtemp(join(options.workDir ?? tmpdir(), 'responder-run-'));
     const varsFile = join(directory, 'extra-vars.json');
     await writeFile(varsFile, JSON.stringify(plan.inputs), { mode: 0o600 });
     const args = ['-i', options.inventory, plan.entry.playbookPath, '--extra-vars', `@${varsFile}`];
@@ -42,7 +52,17 @@ export function createAnsibleExecutor(options: AnsibleExecutorOptions): Executor
           // Own process group, so a timeout kills the playbook and everything it started.
           detached: true,
           stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...options.inheritedEnv, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ANSIBLE_RETRY_FILES_ENABLED: '0', ...options.env },
+          env: {
+            ...options.inheritedEnv,
+            ANSIBLE_NOCOLOR: '1',
+            ANSIBLE_FORCE_COLOR: '0',
+            ANSIBLE_RETRY_FILES_ENABLED: '0',
+            // Ansible's own temporary files (the controller's, and a local module's unpacked payload, which a
+            // killed task never removes) go under the run's directory, removed below whatever happened.
+            TMPDIR: directory,
+            ANSIBLE_LOCAL_TEMP: join(directory, 'ansible-local'),
+            ...options.env,
+          },
         });
         let timedOut = false;
         // The playbook's group and every process it started, even one that left the group.

@@ -11,7 +11,9 @@ export interface Metrics {
 
 export function createMetrics(countIncidentsByState: () => Promise<Record<string, number>>): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'responder_process_' });
+  // prom-client's default metrics already carry their family (process_cpu_seconds_total, nodejs_heap_…):
+  // the prefix only adds the service, so they read responder_process_cpu_seconds_total.
+  collectDefaultMetrics({ register: registry, prefix: 'responder_' });
   const webhookRequests = new Counter({
     name: 'responder_webhook_requests_total',
     help: 'Webhook deliveries by source and outcome (accepted, unauthorized, bad_request, too_large, unsupported_media_type, error).',
@@ -100,4 +102,33 @@ export function createMetrics(countIncidentsByState: () => Promise<Record<string
       }
     },
   };
+}
+
+/** How far the audit shipper is behind the chain; null while nothing is shipped. */
+export interface AuditShippingLagSource {
+  shippingLag(): Promise<{ events: number; seconds: number }> | null;
+}
+
+/** Shipping lag gauges, read from the database at each scrape so they hold across restarts and replicas. */
+export function addAuditShippingMetrics(metrics: Pick<Metrics, 'registry'>, source: AuditShippingLagSource, destination = 'loki'): void {
+  new Gauge({
+    name: 'responder_audit_shipping_lag_events',
+    help: 'Sealed audit events not yet shipped, by destination.',
+    labelNames: ['destination'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      const lag = await source.shippingLag();
+      if (lag) this.set({ destination }, lag.events);
+    },
+  });
+  new Gauge({
+    name: 'responder_audit_shipping_lag_seconds',
+    help: 'Age of the oldest sealed audit event not yet shipped, by destination (0 when caught up).',
+    labelNames: ['destination'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      const lag = await source.shippingLag();
+      if (lag) this.set({ destination }, lag.seconds);
+    },
+  });
 }

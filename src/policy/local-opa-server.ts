@@ -28,7 +28,8 @@ export async function startLocalOpaServer(options: { binary: string; policyDir: 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = ['run', '--server', '--addr', `127.0.0.1:${port}`, '--log-level', 'error', '--skip-version-check', resolve(options.policyDir)];
-  const child = spawn(options.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  // A process group of its own: a terminal's Ctrl-C reaches Responder only, which stops OPA in order.
+  const child = spawn(options.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-8000)));
   const exited = new Promise<string>((done) => {

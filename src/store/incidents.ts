@@ -1,6 +1,8 @@
 import type { Pool } from '../database/database.js';
 import { withTransaction } from '../database/database.js';
+import { createHash } from 'node:crypto';
 import { appendAuditEvent, type AuditEventDraft } from '../audit/audit-store.js';
+import { canonicalJson } from '../audit/canonical-json.js';
 import { isTerminal, type IncidentState } from '../domain/incident.js';
 import { IncidentSchema, IncidentSummarySchema, type DryRun, type Incident, type IncidentSummary, type PolicyDecisionRecord } from '../domain/incident-record.js';
 import type { EvidenceItem, Proposal } from '../domain/proposal.js';
@@ -99,6 +101,21 @@ export interface TransitionRequest {
 
 export type IncidentAudit = Omit<AuditEventDraft, 'incidentId'>;
 
+/**
+ * The SHA-256 of each patched column's canonical JSON, as the column will hand it back, for the event that
+ * records the patch: the chain then vouches for the evidence, proposal, dry-run, policy decision and
+ * verification stored on the incident without carrying them, and verify checks the columns against it.
+ */
+function patchDigests(patch: IncidentPatch | undefined): { contentSha256?: Record<string, string> } {
+  const digests: Record<string, string> = {};
+  for (const [key, column] of Object.entries(PATCH_COLUMNS)) {
+    const value = patch?.[key as keyof IncidentPatch];
+    if (value === undefined) continue;
+    digests[column] = createHash('sha256').update(canonicalJson(JSON.parse(toJsonb(value)))).digest('hex');
+  }
+  return Object.keys(digests).length > 0 ? { contentSha256: digests } : {};
+}
+
 function patchAssignments(patch: IncidentPatch | undefined, values: unknown[]): string[] {
   const sets: string[] = [];
   for (const [key, column] of Object.entries(PATCH_COLUMNS)) {
@@ -168,7 +185,7 @@ export function createIncidentStore(pool: Pool) {
           incidentId: id,
           actor: request.actor,
           kind: 'incident.state',
-          data: { from: row.state, to: request.to, reason: request.reason ?? null, ...request.audit },
+          data: { from: row.state, to: request.to, reason: request.reason ?? null, ...request.audit, ...patchDigests(request.patch) },
         });
         return true;
       });
@@ -180,7 +197,7 @@ export function createIncidentStore(pool: Pool) {
         const values: unknown[] = [id];
         const sets = ['updated_at = now()', ...patchAssignments(patch, values)];
         await client.query(`UPDATE incidents SET ${sets.join(', ')} WHERE id = $1`, values);
-        await appendAuditEvent(client, { incidentId: id, ...audit });
+        await appendAuditEvent(client, { incidentId: id, ...audit, data: { ...audit.data, ...patchDigests(patch) } });
       });
     },
   };

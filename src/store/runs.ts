@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool, Queryable } from '../database/database.js';
 import { withTransaction } from '../database/database.js';
 import { appendAuditEvent } from '../audit/audit-store.js';
@@ -59,7 +60,12 @@ export function createRunStore(pool: Pool) {
           [run.id, run.incidentId, run.kind, run.actionId, run.target, toJsonb(run.inputs)],
         );
         if (inserted.rowCount === 1) {
-          await appendAuditEvent(client, { incidentId: run.incidentId, actor: 'responder', kind: 'run.claimed', data: { runId: run.id, kind: run.kind, action: run.actionId, target: run.target } });
+          await appendAuditEvent(client, {
+            incidentId: run.incidentId,
+            actor: 'responder',
+            kind: 'run.claimed',
+            data: { runId: run.id, kind: run.kind, action: run.actionId, target: run.target, inputs: run.inputs },
+          });
         }
       });
     },
@@ -69,19 +75,30 @@ export function createRunStore(pool: Pool) {
      * a crash happened mid-run and nobody knows what the remediation did.
      */
     async start(runId: string): Promise<boolean> {
-      const result = await pool.query(`UPDATE remediation_runs SET state = 'running', started_at = now() WHERE id = $1 AND state = 'claimed'`, [runId]);
-      return result.rowCount === 1;
+      return withTransaction(pool, async (client) => {
+        const started = await client.query<{ incident_id: string }>(
+          `UPDATE remediation_runs SET state = 'running', started_at = now() WHERE id = $1 AND state = 'claimed' RETURNING incident_id`,
+          [runId],
+        );
+        const row = started.rows[0];
+        if (!row) return false;
+        await appendAuditEvent(client, { incidentId: row.incident_id, actor: 'responder', kind: 'run.started', data: { runId } });
+        return true;
+      });
     },
 
     async finish(runId: string, incidentId: string, outcome: { state: RunState; exitCode: number | null; output: string }): Promise<void> {
+      const output = wellFormedText(outcome.output);
       await withTransaction(pool, async (client) => {
-        await client.query('UPDATE remediation_runs SET state = $2, exit_code = $3, output = $4, finished_at = now() WHERE id = $1', [
-          runId,
-          outcome.state,
-          outcome.exitCode,
-          wellFormedText(outcome.output),
-        ]);
-        await appendAuditEvent(client, { incidentId, actor: 'responder', kind: 'run.finished', data: { runId, state: outcome.state, exitCode: outcome.exitCode } });
+        await client.query('UPDATE remediation_runs SET state = $2, exit_code = $3, output = $4, finished_at = now() WHERE id = $1', [runId, outcome.state, outcome.exitCode, output]);
+        // The output (a playbook's diff, say) can be long: the chain carries its digest, which verify checks against the row.
+        const outputSha256 = createHash('sha256').update(output, 'utf8').digest('hex');
+        await appendAuditEvent(client, {
+          incidentId,
+          actor: 'responder',
+          kind: 'run.finished',
+          data: { runId, state: outcome.state, exitCode: outcome.exitCode, outputSha256, outputBytes: Buffer.byteLength(output, 'utf8') },
+        });
       });
     },
 

@@ -147,3 +147,63 @@ describe('fake Loki', () => {
     expect(await response.text()).toMatch(status === 415 ? /only JSON push/ : /^error/);
   });
 });
+
+describe('fake Loki as a push target', () => {
+  const push = (url: string, values: unknown[], stream: Record<string, string> = { service_name: 'responder' }) =>
+    fetch(`${url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ streams: [{ stream, values }] }) });
+  const now = () => (BigInt(Date.now()) * 1_000_000n).toString();
+
+  it('keeps structured metadata with each entry', async () => {
+    const loki = await startFakeLoki();
+    try {
+      const at = now();
+      expect((await push(loki.url, [[at, 'with metadata', { seq: '7', incident_id: 'abc' }], [at, 'without']])).status).toBe(204);
+      expect(loki.entries()).toEqual([
+        { stream: { service_name: 'responder' }, ns: at, line: 'with metadata', metadata: { seq: '7', incident_id: 'abc' } },
+        { stream: { service_name: 'responder' }, ns: at, line: 'without', metadata: {} },
+      ]);
+      expect((await push(loki.url, [[at, 'bad metadata', { seq: 7 }]])).status).toBe(400);
+    } finally {
+      await loki.close();
+    }
+  });
+
+  it('answers every request with the outage status until it is lifted', async () => {
+    const loki = await startFakeLoki();
+    try {
+      loki.setOutage(503);
+      expect((await push(loki.url, [[now(), 'lost?']])).status).toBe(503);
+      expect((await fetch(`${loki.url}/ready`)).status).toBe(503);
+      loki.setOutage(null);
+      expect((await push(loki.url, [[now(), 'kept']])).status).toBe(204);
+      expect(loki.entries().map((e) => e.line)).toEqual(['kept']);
+    } finally {
+      await loki.close();
+    }
+  });
+
+  it('drops entries older than rejectOlderThanMs with a 400 naming them, and stores the rest of the push', async () => {
+    const loki = await startFakeLoki({ rejectOlderThanMs: 60_000 });
+    try {
+      const old = (BigInt(Date.now() - 3_600_000) * 1_000_000n).toString();
+      const response = await push(loki.url, [[old, 'too old'], [now(), 'fresh']]);
+      expect(response.status).toBe(400);
+      expect(await response.text()).toMatch(/has timestamp too old/);
+      expect(loki.entries().map((e) => e.line)).toEqual(['fresh']);
+    } finally {
+      await loki.close();
+    }
+  });
+
+  it('refuses structured metadata when it is switched off, as Loki does', async () => {
+    const loki = await startFakeLoki({ structuredMetadata: false });
+    try {
+      const response = await push(loki.url, [[now(), 'line', { seq: '1' }]]);
+      expect(response.status).toBe(400);
+      expect(await response.text()).toMatch(/includes structured metadata, but this feature is disallowed/);
+      expect((await push(loki.url, [[now(), 'line']])).status).toBe(204);
+    } finally {
+      await loki.close();
+    }
+  });
+});

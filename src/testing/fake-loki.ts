@@ -12,23 +12,55 @@ export interface FakeLoki {
   push(labels: Record<string, string>, lines: { at: Date | number; line: string }[]): void;
   /** Everything stored, streams and lines in the order they arrived; timestamps as unix nanosecond strings. */
   streams(): { stream: Record<string, string>; values: [string, string][] }[];
+  /** Every stored entry with its stream and the structured metadata it was pushed with, in arrival order. */
+  entries(): FakeLokiEntry[];
+  /** While set, every API request answers this status, as a Loki that is down or overloaded does; null brings it back. */
+  setOutage(status: number | null): void;
   close(): Promise<void>;
+}
+
+export interface FakeLokiEntry {
+  stream: Record<string, string>;
+  ns: string;
+  line: string;
+  metadata: Record<string, string>;
+}
+
+export interface FakeLokiOptions {
+  /**
+   * Loki's reject_old_samples: entries older than this are dropped and the push answers 400 naming them,
+   * while the rest of the push is stored. Off unless given (Loki's own default is a week).
+   */
+  rejectOlderThanMs?: number;
+  /** Loki's allow_structured_metadata (on by default in Loki 3); off, a push carrying metadata is refused. */
+  structuredMetadata?: boolean;
 }
 
 export const LokiPushSchema = z.object({
   streams: z.array(
     z.object({
       stream: z.record(z.string()),
-      // A third element carries structured metadata, which the fake accepts and drops.
-      values: z.array(z.tuple([z.string().regex(/^\d+$/, 'timestamp must be a string of unix nanoseconds'), z.string()]).rest(z.unknown())),
+      // A third element carries structured metadata: names to string values.
+      values: z.array(
+        z.union([
+          z.tuple([z.string().regex(/^\d+$/, 'timestamp must be a string of unix nanoseconds'), z.string()]),
+          z.tuple([z.string().regex(/^\d+$/, 'timestamp must be a string of unix nanoseconds'), z.string(), z.record(z.string())]),
+        ]),
+      ),
     }),
   ),
 });
 export type LokiPush = z.infer<typeof LokiPushSchema>;
 
+interface StoredEntry {
+  ns: bigint;
+  line: string;
+  metadata: Record<string, string>;
+}
+
 interface StoredStream {
   labels: Record<string, string>;
-  entries: { ns: bigint; line: string }[];
+  entries: StoredEntry[];
   seen: Set<string>;
 }
 
@@ -107,10 +139,12 @@ function sendJson(response: ServerResponse, body: unknown): void {
  * Loki's HTTP API for tests, since Loki itself (AGPL) is not installed here: JSON push, query_range over
  * log queries (a stream selector and line filters), and the label endpoints. Errors are plain text, as Loki's are.
  */
-export async function startFakeLoki(): Promise<FakeLoki> {
+export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<FakeLoki> {
   const stored = new Map<string, StoredStream>();
+  const arrivals: { key: string; entry: StoredEntry }[] = [];
+  let outage: number | null = null;
 
-  function store(labels: Record<string, string>, entries: readonly { ns: bigint; line: string }[]): void {
+  function store(labels: Record<string, string>, entries: readonly StoredEntry[]): void {
     const key = streamKey(labels);
     let stream = stored.get(key);
     if (!stream) {
@@ -123,6 +157,7 @@ export async function startFakeLoki(): Promise<FakeLoki> {
       if (stream.seen.has(identity)) continue;
       stream.seen.add(identity);
       stream.entries.push(entry);
+      arrivals.push({ key, entry });
     }
   }
 
@@ -150,11 +185,23 @@ export async function startFakeLoki(): Promise<FakeLoki> {
     if (!parsed.success) {
       throw new BadRequest(`error parsing push request: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
     }
-    for (const { stream } of parsed.data.streams) {
+    for (const { stream, values } of parsed.data.streams) {
       const problem = labelProblem(stream);
       if (problem) throw new BadRequest(problem);
+      if (options.structuredMetadata === false && values.some((value) => value.length > 2)) {
+        // Loki's wording, which clients may match on.
+        throw new BadRequest(`stream '${streamKey(stream)}' includes structured metadata, but this feature is disallowed. Please see \`limits_config.allow_structured_metadata\` or contact your Loki administrator to enable it.`);
+      }
     }
-    for (const { stream, values } of parsed.data.streams) store(stream, values.map(([ns, line]) => ({ ns: BigInt(ns), line })));
+    const oldest = options.rejectOlderThanMs === undefined ? null : nowNs() - msToNs(options.rejectOlderThanMs);
+    const tooOld: string[] = [];
+    for (const { stream, values } of parsed.data.streams) {
+      const entries = values.map(([ns, line, metadata]) => ({ ns: BigInt(ns), line, metadata: metadata ?? {} }));
+      for (const entry of entries.filter((e) => oldest !== null && e.ns < oldest)) tooOld.push(`entry for stream '${streamKey(stream)}' has timestamp too old: ${entry.ns}, oldest acceptable timestamp is: ${oldest}`);
+      store(stream, entries.filter((e) => oldest === null || e.ns >= oldest));
+    }
+    // Loki stores the valid entries of a push and answers 400 for the ones it dropped.
+    if (tooOld.length > 0) throw new BadRequest(tooOld.join('\n'));
     response.writeHead(204);
     response.end();
   }
@@ -201,6 +248,7 @@ export async function startFakeLoki(): Promise<FakeLoki> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
     const path = url.pathname;
+    if (outage !== null) return sendText(response, outage, outage === 429 ? 'Ingestion rate limit exceeded' : 'Loki is unavailable (fake outage)');
     if (path === '/ready' && method === 'GET') return sendText(response, 200, 'ready');
     if (path === '/loki/api/v1/push' && method === 'POST') return handlePush(request, response);
     if (path === '/loki/api/v1/query_range' && (method === 'GET' || method === 'POST')) {
@@ -240,7 +288,7 @@ export async function startFakeLoki(): Promise<FakeLoki> {
       if (problem) throw new ResponderError('fake_loki_invalid_push', problem, { labels });
       store(
         labels,
-        lines.map(({ at, line }) => ({ ns: msToNs(at instanceof Date ? at.getTime() : at), line })),
+        lines.map(({ at, line }) => ({ ns: msToNs(at instanceof Date ? at.getTime() : at), line, metadata: {} })),
       );
     },
     streams() {
@@ -248,6 +296,12 @@ export async function startFakeLoki(): Promise<FakeLoki> {
         stream: { ...stream.labels },
         values: stream.entries.map((entry): [string, string] => [entry.ns.toString(), entry.line]),
       }));
+    },
+    entries() {
+      return arrivals.map(({ key, entry }) => ({ stream: { ...stored.get(key)!.labels }, ns: entry.ns.toString(), line: entry.line, metadata: { ...entry.metadata } }));
+    },
+    setOutage(status) {
+      outage = status;
     },
     close() {
       closing ??= closeServer(server);

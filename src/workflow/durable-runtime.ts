@@ -14,7 +14,19 @@ export interface DurableRuntimeOptions {
   logLevel?: string;
 }
 
+let stopping = false;
+
+/**
+ * True once the runtime is shutting down. DBOS.shutdown does not wait for running workflows: a step that
+ * finishes after it cannot record its result and throws. Such a workflow is not failed, only interrupted;
+ * it stays pending and the next start recovers it.
+ */
+export function isDurableRuntimeStopping(): boolean {
+  return stopping;
+}
+
 export async function startDurableRuntime(options: DurableRuntimeOptions): Promise<void> {
+  stopping = false;
   DBOS.setConfig({
     name: 'responder',
     systemDatabaseUrl: options.databaseUrl,
@@ -26,6 +38,7 @@ export async function startDurableRuntime(options: DurableRuntimeOptions): Promi
 }
 
 export async function stopDurableRuntime(): Promise<void> {
+  stopping = true;
   // Registrations are bound to this start's collaborators; the next start in the same process registers anew.
   await DBOS.shutdown({ deregister: true });
 }

@@ -1,10 +1,10 @@
 import type { IncidentState } from '../domain/incident.js';
 import type { ActionProposal } from '../domain/proposal.js';
 import { workflowIdFor } from './approval-message.js';
-import { registerWorkflow, startWorkflow, step } from './durable-runtime.js';
+import { isDurableRuntimeStopping, registerWorkflow, startWorkflow, step } from './durable-runtime.js';
 import { awaitDecisionStep, escalateStep, openApprovalStep, type ApprovalRound } from './steps/approval.js';
 import { dryRunStep } from './steps/dry-run.js';
-import { evidenceStep } from './steps/evidence.js';
+import { evidenceStep, trustedIncidentStep } from './steps/evidence.js';
 import { claimExecutionStep, executeStep } from './steps/execute.js';
 import { policyStep } from './steps/policy.js';
 import { proposeStep } from './steps/propose.js';
@@ -22,8 +22,10 @@ async function respondToIncident(d: WorkflowDeps, incidentId: string): Promise<I
   const route = d.routes.find((r) => r.name === incident.route);
 
   if (!(await transition(d, incidentId, 'start-investigation', { from: ['received'], to: 'investigating', actor: RESPONDER }))) return 'resolved';
-  const evidence = await evidenceStep(d, incident);
-  let proposal = await proposeStep(d, incident, evidence, route?.actions ?? []);
+  // From here on the alert's own expression and change query are claims: only the trusted ones run.
+  const { incident: checked, trusted } = await trustedIncidentStep(d, incident);
+  const evidence = await evidenceStep(d, checked, trusted);
+  let proposal = await proposeStep(d, checked, evidence, route?.actions ?? []);
 
   if (mode === 'diagnose-only' || proposal.action === null) {
     const reason = mode === 'diagnose-only' ? 'diagnose-only route: diagnosis recorded, nothing executed' : 'no action proposed; a human needs to look';
@@ -108,7 +110,7 @@ async function respondToIncident(d: WorkflowDeps, incidentId: string): Promise<I
   }
 
   await transition(d, incidentId, 'start-verification', { from: ['executing'], to: 'verifying', actor: RESPONDER });
-  const verification = await verifyStep(d, incident);
+  const verification = await verifyStep(d, checked);
   const cleared = verification.outcome !== 'still_firing';
   const reason =
     verification.outcome === 'cleared'
@@ -136,6 +138,11 @@ export function registerIncidentWorkflow(d: WorkflowDeps): IncidentWorkflow {
     try {
       return await respondToIncident(d, incidentId);
     } catch (error) {
+      if (isDurableRuntimeStopping()) {
+        // Interrupted by the service stopping, not failed: the next start resumes it from its last step.
+        d.log.info({ incident: incidentId }, 'incident workflow interrupted by shutdown; it resumes at the next start');
+        throw error;
+      }
       d.log.error({ err: error, incident: incidentId }, 'incident workflow failed');
       await transition(d, incidentId, 'record-workflow-error', {
         from: OPEN_STATES,

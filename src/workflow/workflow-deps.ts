@@ -11,6 +11,7 @@ import type { IncidentStore } from '../store/incidents.js';
 import type { InvestigationStore } from '../store/investigations.js';
 import type { RunStore } from '../store/runs.js';
 import type { PrometheusClient } from '../verification/prometheus-client.js';
+import type { TrustedExpression } from '../verification/trusted-expression.js';
 
 /** Everything the incident workflow works with; main.ts builds it and hands it to registerIncidentWorkflow. */
 export interface WorkflowDeps {
@@ -24,6 +25,8 @@ export interface WorkflowDeps {
   policyGate: PolicyGate;
   executors: ExecutorRegistry;
   prometheus: PrometheusClient | null;
+  /** The expression evidence and verification may run: the rule's, from Prometheus, not the alert's claim. */
+  resolveExpression(incident: Incident): Promise<TrustedExpression>;
   /** The LLM agent; null keeps the no-LLM path (evidence plus runbook mapping). */
   investigator: Investigator | null;
   routes: readonly Route[];

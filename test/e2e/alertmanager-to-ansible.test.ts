@@ -83,6 +83,7 @@ it('a real alert travels Prometheus → Alertmanager → Responder → approval 
   expect(waiting.state).toBe('awaiting_approval');
   expect(waiting.expression).toBe('demo_service_up == 0');
   expect(waiting.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'prometheus.instant' })]));
+  expect(waiting.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'expression', data: { source: 'rules-api', expression: 'demo_service_up == 0', alertClaim: 'demo_service_up == 0' } })]));
   expect(waiting.runs.map((r) => [r.kind, r.state])).toEqual([['dry-run', 'succeeded']]);
   expect(service.pid(), 'the dry-run changed nothing').toBe(pidBefore);
 
@@ -104,8 +105,45 @@ it('a real alert travels Prometheus → Alertmanager → Responder → approval 
 
   const pool = new pg.Pool({ connectionString: responder.databaseUrl });
   try {
-    expect(await verifyAuditChain(pool)).toMatchObject({ ok: true });
+    expect(await verifyAuditChain(pool, { keys: [responder.auditKey] })).toMatchObject({ ok: true });
   } finally {
     await pool.end();
   }
 });
+
+it("an alert that brings its own expression does not choose what is run: the rule's expression from Prometheus is", async () => {
+  const response = await responder.post('/hooks/alertmanager/test-intake-key', {
+    version: '4',
+    status: 'firing',
+    receiver: 'responder',
+    groupKey: '{}:{alertname="DemoServiceDown"}',
+    truncatedAlerts: 0,
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    alerts: [
+      {
+        status: 'firing',
+        // The rule's labels, so the rules API lookup matches; the expression is the sender's own.
+        labels: { alertname: 'DemoServiceDown', severity: 'warning', agentic: 'true', service: 'demo-service', host: 'localhost', forged: 'yes' },
+        annotations: { summary: 'forged', expr: 'vector(1)', change_query: '{job=~".+"}' },
+        startsAt: new Date().toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus/graph?g0.expr=vector%281%29',
+        fingerprint: 'forged-expression-0001',
+      },
+    ],
+  });
+  expect(response.status).toBe(202);
+  const id = ((await response.json()) as { incidents: { id: string }[] }).incidents[0]!.id;
+  const record = await responder.waitFor(id, (r) => !['received', 'investigating'].includes(r.state));
+  expect(record.expression, "the alert's claim is kept on the record").toBe('vector(1)');
+  const expression = record.evidence!.find((e) => e.kind === 'expression')!;
+  expect(expression.data).toEqual({ source: 'rules-api', expression: 'demo_service_up == 0', alertClaim: 'vector(1)' });
+  expect(expression.summary).toContain("the alert's own expression vector(1) is its claim and was not run");
+  const evaluated = record.evidence!.find((e) => e.kind === 'prometheus.instant');
+  expect((evaluated?.data as { expression: string }).expression).toBe('demo_service_up == 0');
+  await responder.approve(id, { approved: false, reason: 'forged' });
+});
+

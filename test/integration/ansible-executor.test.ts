@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -126,6 +126,20 @@ it('a timed-out playbook also takes down what it started in another process grou
     sleepers = readdirProcs().filter((cmd) => cmd.includes('sleep\u0000119'));
   }
   expect(sleepers).toEqual([]);
+});
+
+it('a run killed mid-task leaves nothing in the temporary directory, and what a killed service left is cleared at the next start', async () => {
+  const workDir = join(dir, 'runs');
+  const systemTmp = join(dir, 'system-tmp');
+  mkdirSync(join(workDir, 'responder-run-left-by-a-crash'), { recursive: true });
+  mkdirSync(systemTmp);
+  // The system tmpdir as ansible-playbook inherits it: a killed command module would leave its payload there.
+  const killedMidTask = createAnsibleExecutor({ binary: 'ansible-playbook', inventory: join(dir, 'inventory.ini'), timeoutSeconds: 3, inheritedEnv: { ...inheritedEnvironment(), TMPDIR: systemTmp }, workDir });
+  expect(readdirSync(workDir)).toEqual([]);
+  const result = await killedMidTask.run({ entry: catalog.get('write-note')!, inputs: { service: 'x', path: join(dir, 'k.txt'), text: 'k', seconds: 120 }, runId: 'r6' });
+  expect(result.outcome).toBe('timed_out');
+  expect(readdirSync(workDir)).toEqual([]);
+  expect(readdirSync(systemTmp)).toEqual([]);
 });
 
 it('a missing ansible-playbook binary is a failed result that says so', async () => {

@@ -61,6 +61,8 @@ it('a second serve on the same data dir refuses with a clear message and leaves 
   const result = spawnSync(process.execPath, [join(REPO, 'dist/src/cli/main.js'), 'serve', '--config', second], { encoding: 'utf8', timeout: 120_000, env: cleanEnv });
   expect(result.status).not.toBe(0);
   expect(result.stderr).toContain(`another responder serve (pid ${service.pid}) is using the data dir ${dataDir}`);
+  // One line, no stack trace.
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
   expect(postmasterPid()).toBe(before);
   expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
 });

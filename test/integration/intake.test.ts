@@ -152,10 +152,10 @@ describe('good input', () => {
     expect(responses.map((r) => r.status)).toEqual(Array(40).fill(202));
     const pool = new pg.Pool({ connectionString: responder.databaseUrl, max: 2 });
     try {
-      await sealAllAuditEvents(pool);
+      await sealAllAuditEvents(pool, responder.auditKey);
       const opened = await db.query(`SELECT count(*)::int AS n FROM audit_events e JOIN incidents i ON i.id = e.incident_id WHERE i.alert_name LIKE 'Storm%' AND e.kind = 'incident.opened'`);
       expect(opened.rows[0].n).toBe(40);
-      const chain = await verifyAuditChain(pool);
+      const chain = await verifyAuditChain(pool, { keys: [responder.auditKey] });
       expect(chain).toMatchObject({ ok: true, unsealed: 0 });
     } finally {
       await pool.end();

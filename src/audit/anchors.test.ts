@@ -1,0 +1,48 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { appendAnchor, checkAnchor, createAnchor, readAnchorFile } from './anchors.js';
+import { auditKeyFromSecret, createKeyring } from './audit-key.js';
+
+const key = auditKeyFromSecret('a'.repeat(64));
+const hash = (n: number) => n.toString(16).padStart(64, '0');
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'responder-anchors-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the anchor file', () => {
+  it('appends one JSON line per anchor and reads them back in order', () => {
+    const file = join(dir, 'audit-anchors.jsonl');
+    expect(readAnchorFile(file)).toEqual({ anchors: [], unreadable: 0 });
+    appendAnchor(file, createAnchor({ seq: 3, hash: hash(3) }, key));
+    appendAnchor(file, createAnchor({ seq: 9, hash: hash(9) }, key));
+    expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(3);
+    const { anchors } = readAnchorFile(file);
+    expect(anchors.map((a) => [a.seq, a.hash, a.keyId, a.source])).toEqual([
+      [3, hash(3), key.id, file],
+      [9, hash(9), key.id, file],
+    ]);
+  });
+
+  it('keeps a line a crash tore from spoiling the next anchor', () => {
+    const file = join(dir, 'audit-anchors.jsonl');
+    appendAnchor(file, createAnchor({ seq: 1, hash: hash(1) }, key));
+    appendFileSync(file, '{"type":"anchor","seq":2,"ha');
+    appendAnchor(file, createAnchor({ seq: 3, hash: hash(3) }, key));
+    const { anchors, unreadable } = readAnchorFile(file);
+    expect(anchors.map((a) => a.seq)).toEqual([1, 3]);
+    expect(unreadable).toBe(1);
+  });
+
+  it('signs each anchor: one changed, or made without the key, does not check', () => {
+    const keys = createKeyring([key]);
+    const anchor = createAnchor({ seq: 5, hash: hash(5) }, key);
+    expect(checkAnchor(anchor, keys)).toBe('valid');
+    expect(checkAnchor({ ...anchor, seq: 6 }, keys)).toBe('forged');
+    expect(checkAnchor({ ...createAnchor({ seq: 5, hash: hash(5) }, auditKeyFromSecret('b'.repeat(64))), keyId: key.id }, keys)).toBe('forged');
+    expect(checkAnchor(anchor, createKeyring([]))).toBe('unknown-key');
+  });
+});

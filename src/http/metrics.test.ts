@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { addAuditShippingMetrics, createMetrics } from './metrics.js';
+
+describe('audit shipping metrics', () => {
+  it('publish how many sealed events wait to be shipped and for how long, read at each scrape', async () => {
+    const metrics = createMetrics(async () => ({}));
+    let lag = { events: 3, seconds: 12.5 };
+    addAuditShippingMetrics(metrics, { shippingLag: async () => lag });
+    let text = await metrics.registry.metrics();
+    expect(text).toContain('responder_audit_shipping_lag_events{destination="loki"} 3');
+    expect(text).toContain('responder_audit_shipping_lag_seconds{destination="loki"} 12.5');
+    lag = { events: 0, seconds: 0 };
+    text = await metrics.registry.metrics();
+    expect(text).toContain('responder_audit_shipping_lag_events{destination="loki"} 0');
+  });
+
+  it('publish no series while nothing is shipped', async () => {
+    const metrics = createMetrics(async () => ({}));
+    addAuditShippingMetrics(metrics, { shippingLag: () => null });
+    expect(await metrics.registry.metrics()).not.toMatch(/responder_audit_shipping_lag_events\{/);
+  });
+});
