@@ -1,17 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatabaseError } from '../domain/errors.js';
+import { isAlive } from '../supervision/process-alive.js';
 
 const LOCK_FILE = 'serve.pid';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A live process that is a Node program; a pid reused by something else does not hold the lock. */
 function isLiveService(pid: number): boolean {

