@@ -314,6 +314,144 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    id: 10,
+    name: 'several webhook deliveries in one statement (group commit)',
+    sql: `
+      -- Stores several webhook deliveries in one statement, so one transaction and one round trip carry
+      -- what concurrent senders sent while the previous statement was running (group commit). Each
+      -- delivery is stored exactly as responder_record_delivery (migration 3) stores it; the caller never
+      -- puts two deliveries that share a fingerprint in one call, so no delivery sees another's writes.
+      -- All alerts of all deliveries are taken in one fixed order (fingerprint by code point, then
+      -- delivery, then position): every call locks incident rows in that order, so concurrent calls,
+      -- single deliveries included, cannot deadlock on each other.
+      -- Answers one array per delivery, in the order given: [{"id","fingerprint","state","startWorkflow"}],
+      -- one per alert, in fingerprint order.
+      CREATE FUNCTION responder_record_deliveries(deliveries jsonb, closable_on_resolve text[]) RETURNS jsonb
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_sep bytea := decode('00', 'hex');
+        v_item record;
+        v_alert jsonb;
+        v_source text;
+        v_receiver text;
+        v_actor text;
+        v_fingerprint text;
+        v_status text;
+        v_route jsonb;
+        v_incident incidents;
+        v_from text;
+        v_opened boolean;
+        v_start boolean;
+        v_first boolean;
+        v_tries integer;
+        v_results jsonb[] := array_fill('[]'::jsonb, ARRAY[jsonb_array_length(deliveries)]);
+      BEGIN
+        FOR v_item IN
+          SELECT d.n AS delivery, d.value->>'source' AS source, d.value->>'receiver' AS receiver, a.value AS alert
+          FROM jsonb_array_elements(deliveries) WITH ORDINALITY AS d (value, n)
+          CROSS JOIN LATERAL jsonb_array_elements(d.value->'alerts') WITH ORDINALITY AS a (value, n)
+          ORDER BY a.value->>'fingerprint' COLLATE "C", d.n, a.n
+        LOOP
+          v_alert := v_item.alert;
+          v_source := v_item.source;
+          v_receiver := v_item.receiver;
+          v_actor := 'webhook:' || v_item.source;
+          v_fingerprint := v_alert->>'fingerprint';
+          v_status := v_alert->>'status';
+          v_route := NULLIF(v_alert->'route', 'null'::jsonb);
+          v_opened := false;
+          v_start := false;
+          v_tries := 0;
+
+          LOOP
+            v_tries := v_tries + 1;
+            IF v_tries > 5 THEN
+              RAISE EXCEPTION 'incident for fingerprint % kept changing under this delivery', v_fingerprint USING ERRCODE = 'serialization_failure';
+            END IF;
+
+            -- The same firing seen before, maybe after its incident closed (a late or repeated delivery):
+            -- it belongs to that incident and changes nothing there.
+            IF v_status = 'firing' THEN
+              SELECT i.* INTO v_incident FROM incidents i
+              WHERE i.id = (SELECT n.incident_id FROM alert_notifications n
+                            WHERE n.fingerprint = v_fingerprint AND n.status = 'firing' AND n.alert->>'startsAt' = v_alert->>'startsAt'
+                            ORDER BY n.id DESC LIMIT 1)
+              FOR UPDATE;
+              EXIT WHEN FOUND;
+            END IF;
+
+            -- One open incident per fingerprint (incidents_open_fingerprint): the grouping rule.
+            SELECT * INTO v_incident FROM incidents WHERE fingerprint = v_fingerprint AND open FOR UPDATE;
+            EXIT WHEN FOUND;
+
+            IF v_status = 'firing' THEN
+              INSERT INTO incidents (id, fingerprint, source, state, state_reason, route, mode, alert_name, severity, instance, labels, annotations, expression)
+              VALUES (gen_random_uuid(), v_fingerprint, v_source, 'received',
+                      CASE WHEN v_route IS NULL THEN 'no route matched: stored and shown, not acted on' END,
+                      v_route->>'route', v_route->>'mode', v_alert->>'name', v_alert->>'severity', v_alert->>'instance',
+                      v_alert->'labels', v_alert->'annotations', v_alert->>'expression')
+              ON CONFLICT (fingerprint) WHERE open DO NOTHING
+              RETURNING * INTO v_incident;
+              IF FOUND THEN
+                v_opened := true;
+                v_start := v_route IS NOT NULL;
+                -- incident.opened already records the first notification of a new incident.
+                INSERT INTO audit_events (incident_id, at, actor, kind, data)
+                VALUES (v_incident.id, date_trunc('milliseconds', clock_timestamp()), v_actor, 'incident.opened',
+                        jsonb_build_object('fingerprint', v_fingerprint, 'alert', v_alert->>'name', 'route', v_route->>'route', 'mode', v_route->>'mode'));
+                EXIT;
+              END IF;
+              -- A concurrent delivery opened this fingerprint first and has committed: look again and attach.
+              CONTINUE;
+            END IF;
+
+            -- Resolved with nothing open: attach to the latest incident of this fingerprint, or keep a closed record.
+            SELECT * INTO v_incident FROM incidents WHERE fingerprint = v_fingerprint ORDER BY created_at DESC LIMIT 1;
+            IF NOT FOUND THEN
+              INSERT INTO incidents (id, fingerprint, source, state, open, state_reason, alert_name, severity, instance, labels, annotations, expression)
+              VALUES (gen_random_uuid(), v_fingerprint, v_source, 'resolved', false, 'resolved notification for an alert never seen firing',
+                      v_alert->>'name', v_alert->>'severity', v_alert->>'instance', v_alert->'labels', v_alert->'annotations', v_alert->>'expression')
+              RETURNING * INTO v_incident;
+              v_opened := true;
+              INSERT INTO audit_events (incident_id, at, actor, kind, data)
+              VALUES (v_incident.id, date_trunc('milliseconds', clock_timestamp()), v_actor, 'incident.opened',
+                      jsonb_build_object('fingerprint', v_fingerprint, 'alert', v_alert->>'name', 'status', 'resolved'));
+            END IF;
+            EXIT;
+          END LOOP;
+
+          -- The same alert in the same state sent twice (retries, HA Alertmanager pairs) is one notification:
+          -- dedup_key = hex sha256 of source, fingerprint, status, startsAt, endsAt ('' for none), NUL-separated.
+          INSERT INTO alert_notifications (incident_id, source, receiver, fingerprint, status, dedup_key, alert)
+          VALUES (v_incident.id, v_source, v_receiver, v_fingerprint, v_status,
+                  encode(sha256(convert_to(v_source, 'UTF8') || v_sep || convert_to(v_fingerprint, 'UTF8') || v_sep || convert_to(v_status, 'UTF8')
+                                || v_sep || convert_to(v_alert->>'startsAt', 'UTF8') || v_sep || convert_to(coalesce(v_alert->>'endsAt', ''), 'UTF8')), 'hex'),
+                  v_alert - 'route')
+          ON CONFLICT (dedup_key) DO UPDATE SET deliveries = alert_notifications.deliveries + 1, last_received_at = now()
+          RETURNING alert_notifications.deliveries = 1 INTO v_first;
+
+          IF v_status = 'resolved' AND v_first AND v_incident.state <> 'resolved' AND v_incident.state = ANY (closable_on_resolve) THEN
+            v_from := v_incident.state;
+            UPDATE incidents SET state = 'resolved', open = false, state_reason = 'alert resolved before any remediation ran', updated_at = now()
+            WHERE id = v_incident.id
+            RETURNING * INTO v_incident;
+            INSERT INTO audit_events (incident_id, at, actor, kind, data)
+            VALUES (v_incident.id, date_trunc('milliseconds', clock_timestamp()), v_actor, 'incident.state',
+                    jsonb_build_object('from', v_from, 'to', 'resolved', 'reason', 'alert resolved before any remediation ran'));
+          ELSIF v_first AND NOT v_opened THEN
+            INSERT INTO audit_events (incident_id, at, actor, kind, data)
+            VALUES (v_incident.id, date_trunc('milliseconds', clock_timestamp()), v_actor, 'alert.notification',
+                    jsonb_build_object('status', v_status, 'startsAt', v_alert->'startsAt', 'endsAt', coalesce(v_alert->'endsAt', 'null'::jsonb)));
+          END IF;
+
+          v_results[v_item.delivery] := v_results[v_item.delivery]
+            || jsonb_build_array(jsonb_build_object('id', v_incident.id, 'fingerprint', v_incident.fingerprint, 'state', v_incident.state, 'startWorkflow', v_start));
+        END LOOP;
+        RETURN to_jsonb(v_results);
+      END $fn$;
+    `,
+  },
 ];
 
 // Several replicas may start at once; one migrates, the others wait on this lock.

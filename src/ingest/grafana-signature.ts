@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 export interface GrafanaSignatureCheck {
   /** The body exactly as received; re-serialised JSON would not match the signature. */
@@ -65,7 +65,7 @@ export function verifyGrafanaSignature(check: GrafanaSignatureCheck): GrafanaSig
  * the same length, so neither the comparison nor an early length check reveals the secret's length.
  */
 export function safeEqualStrings(a: string, b: string): boolean {
-  const digestA = createHash('sha256').update(a, 'utf8').digest();
-  const digestB = createHash('sha256').update(b, 'utf8').digest();
+  const digestA = hash('sha256', a, 'buffer');
+  const digestB = hash('sha256', b, 'buffer');
   return timingSafeEqual(digestA, digestB);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RouteSchema } from '../config/config.schema.js';
 import type { IntakeResult, RoutedNotification } from '../domain/incident.js';
-import { acceptNotification, parseWebhook, type IntakeDeps } from './intake.js';
+import { acceptNotification, mayParseToIllFormedText, parseWebhook, type IntakeDeps } from './intake.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, 'alertmanager', '__fixtures__', name), 'utf8')) as Record<string, unknown>;
 
@@ -26,6 +26,69 @@ describe('parseWebhook with text PostgreSQL cannot store', () => {
   it('still refuses what is not a webhook, and names the field', () => {
     const parsed = parseWebhook('alertmanager', { ...fixture('alertmanager-firing.json'), version: '3\u0000' });
     expect(parsed).toMatchObject({ ok: false, errors: [{ path: 'version' }] });
+  });
+});
+
+describe('parseWebhook given the JSON text, skipping the walk when the text cannot hold NUL or a lone surrogate', () => {
+  const dirty = () => {
+    const body = fixture('alertmanager-firing.json') as { alerts: { labels: Record<string, string>; annotations: Record<string, string> }[]; receiver: string };
+    body.alerts[0]!.labels = { alertname: 'Cpu\u0000', 'team\ud800': 'platform', instance: '\udc00web-1' };
+    body.alerts[0]!.annotations = { summary: 'a\u0000b', 'x\u0000': '\ud83d', pair: '\ud83d\ude00' };
+    body.receiver = 'resp\uDBFFonder';
+    return body;
+  };
+
+  it.each([
+    ['a clean body', () => fixture('alertmanager-firing.json')],
+    ['a body with NUL and lone surrogates in keys and values', dirty],
+    ['a body with an escaped backslash before "u0000"', () => ({ ...fixture('alertmanager-firing.json'), receiver: '\\u0000' })],
+    ['a body that is not a webhook', () => ({ ...fixture('alertmanager-firing.json'), version: '3\u0000' })],
+  ])('answers exactly what it answers without the text: %s', (_name, body) => {
+    const text = JSON.stringify(body());
+    expect(parseWebhook('alertmanager', JSON.parse(text), text)).toEqual(parseWebhook('alertmanager', JSON.parse(text)));
+  });
+
+  it('still replaces what PostgreSQL refuses when the text is given', () => {
+    const text = JSON.stringify(dirty());
+    const parsed = parseWebhook('alertmanager', JSON.parse(text), text);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    expect(parsed.notification.receiver).toBe('resp\uFFFDonder');
+    expect(parsed.notification.alerts[0]!.annotations).toMatchObject({ summary: 'a\uFFFDb', 'x\uFFFD': '\uFFFD', pair: '\ud83d\ude00' });
+  });
+
+  it.each([
+    ['\\u0000', true],
+    ['\\uD800', true],
+    ['\\udbff', true],
+    ['\\uDc00', true],
+    ['\\uDFFF', true],
+    ['\\ud83d\\ude00 (a proper pair: a false alarm, only costs the walk)', true],
+    ['\\\\u0000 (an escaped backslash: a false alarm)', true],
+    ['a literal \u0000', true],
+    ['a lone surrogate in the text itself \ud800', true],
+    ['plain text, é and 😀 as UTF-8', false],
+    ['\\u00e9 and \\u2028 and \\uE000 and \\uc800', false],
+    ['\\n \\t \\" \\/ \\b \\f \\r', false],
+  ])('may the JSON text %s parse to text PostgreSQL refuses: %s', (text, may) => {
+    expect(mayParseToIllFormedText(text)).toBe(may);
+  });
+
+  it('UTF-8 bytes of a surrogate (invalid UTF-8) decode to U+FFFD, never to a lone surrogate', () => {
+    const text = Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]).toString('utf8');
+    expect(JSON.parse(text)).toBe('\uFFFD\uFFFD\uFFFD');
+    expect(mayParseToIllFormedText(text)).toBe(false);
+  });
+
+  it('never says no for text whose parse holds NUL or a lone surrogate (every \\uXXXX escape)', () => {
+    for (let code = 0; code <= 0xffff; code++) {
+      const hex = code.toString(16).padStart(4, '0');
+      for (const escape of [`\\u${hex}`, `\\u${hex.toUpperCase()}`]) {
+        const text = `{"k":"a${escape}b"}`;
+        const value = (JSON.parse(text) as { k: string }).k;
+        const refused = value.includes('\u0000') || !(value as string & { isWellFormed(): boolean }).isWellFormed();
+        if (refused) expect(mayParseToIllFormedText(text), escape).toBe(true);
+      }
+    }
   });
 });
 

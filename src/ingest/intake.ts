@@ -3,7 +3,7 @@ import type { Route } from '../config/config.schema.js';
 import type { NormalizedNotification } from '../domain/alert.js';
 import type { IntakeResult, RoutedNotification } from '../domain/incident.js';
 import type { NotificationStore } from '../store/notifications.js';
-import { AlertmanagerWebhookSchema } from './alertmanager/alertmanager-webhook.schema.js';
+import { parseAlertmanagerWebhook } from './alertmanager/parse-alertmanager-webhook.js';
 import { alertmanagerToNotification } from './alertmanager/to-normalized-notification.js';
 import { GrafanaWebhookSchema } from './grafana/grafana-webhook.schema.js';
 import { grafanaToNotification } from './grafana/to-normalized-notification.js';
@@ -19,15 +19,30 @@ function describe(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
 }
 
+// What in JSON text can make JSON.parse return a U+0000 or a lone surrogate: a literal NUL (not valid JSON
+// anyway), a \u0000 escape, or a \uD800–\uDFFF escape (any case; a proper pair matches too, which only
+// costs the walk). An escaped backslash followed by "u0000" matches as well: a false alarm, never a miss.
+const ESCAPED_NUL_OR_SURROGATE = /\\u(?:0000|[dD][89a-fA-F])/;
+
+/**
+ * Whether JSON.parse(text) may hold text PostgreSQL refuses (U+0000, a lone surrogate). False means it
+ * certainly does not. Raw UTF-8 decoded by Buffer#toString never yields a lone surrogate (bad bytes become
+ * U+FFFD), but a string that came from elsewhere might, so the text itself is checked too.
+ */
+export function mayParseToIllFormedText(text: string): boolean {
+  return text.includes('\u0000') || !(text as string & { isWellFormed(): boolean }).isWellFormed() || ESCAPED_NUL_OR_SURROGATE.test(text);
+}
+
 /**
  * Parse at the edge: a webhook body becomes a NormalizedNotification or a list of what is wrong with it.
  * U+0000 and lone surrogates, anywhere in the body (keys included), become U+FFFD first: PostgreSQL
- * would refuse them on every retry of the sender.
+ * would refuse them on every retry of the sender. `text`, the JSON text `raw` was parsed from, lets that
+ * walk over the whole body be skipped when the text cannot hold either.
  */
-export function parseWebhook(source: Source, raw: unknown): ParseResult {
-  const body = wellFormedJson(raw);
+export function parseWebhook(source: Source, raw: unknown, text?: string): ParseResult {
+  const body = text !== undefined && !mayParseToIllFormedText(text) ? raw : wellFormedJson(raw);
   if (source === 'alertmanager') {
-    const parsed = AlertmanagerWebhookSchema.safeParse(body);
+    const parsed = parseAlertmanagerWebhook(body);
     return parsed.success ? { ok: true, notification: alertmanagerToNotification(parsed.data) } : { ok: false, errors: describe(parsed.error) };
   }
   const parsed = GrafanaWebhookSchema.safeParse(body);

@@ -359,6 +359,67 @@ describe('one delivery, one statement, one transaction', () => {
     expect(incidents.rows[0]!.n).toBe(12);
   });
 
+  it('deliveries that arrive together go in one statement, each answered with its own results', async () => {
+    let queries = 0;
+    const counting = new Proxy(pool, {
+      get(target, property, receiver) {
+        if (property === 'query') {
+          return (...args: Parameters<Pool['query']>) => {
+            queries += 1;
+            return (target.query as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const grouped = createNotificationStore(counting, { maxInFlight: 1 });
+    const alerts = Array.from({ length: 20 }, () => firing());
+    const answers = await Promise.all(alerts.map((alert) => grouped.record(delivery([alert]))));
+    expect(answers.map((results) => results.map((r) => r.fingerprint))).toEqual(alerts.map((alert) => [alert.fingerprint]));
+    expect(answers.flat().every((r) => r.state === 'received' && r.startWorkflow)).toBe(true);
+    expect(queries).toBe(1);
+    for (const alert of alerts) expect(await incidentsOf(alert.fingerprint)).toHaveLength(1);
+    // Those that arrive while a statement runs go together in the next one.
+    queries = 0;
+    const first = grouped.record(delivery([firing()]));
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = await Promise.all(Array.from({ length: 5 }, () => grouped.record(delivery([firing()]))));
+    await first;
+    expect(later.flat()).toHaveLength(5);
+    expect(queries).toBe(2);
+  });
+
+  it('when a shared statement fails, each of its deliveries is stored again alone: the refused one gets its error, the others commit', async () => {
+    const grouped = createNotificationStore(pool, { maxInFlight: 1 });
+    const good = [firing(), firing(), firing()];
+    const bad = { ...firing(), name: undefined } as unknown as RoutedAlert;
+    const outcomes = await Promise.allSettled([good[0]!, bad, good[1]!, good[2]!].map((alert) => grouped.record(delivery([alert]))));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: '23502' });
+    for (const alert of good) expect(await incidentsOf(alert.fingerprint)).toHaveLength(1);
+    expect(await incidentsOf(bad.fingerprint)).toEqual([]);
+  });
+
+  it('deliveries of one fingerprint sent at once are stored one after the other, in the order they came', async () => {
+    const grouped = createNotificationStore(pool, { maxInFlight: 2 });
+    const alert = firing();
+    const again = { ...alert, startsAt: '2026-11-28T08:00:00.000Z' };
+    const other = firing();
+    const [opened, , closed, reopened] = await Promise.all([
+      grouped.record(delivery([alert])),
+      grouped.record(delivery([other])),
+      grouped.record(delivery([resolvedOf(alert)])),
+      grouped.record(delivery([again])),
+    ]);
+    expect(opened![0]).toMatchObject({ state: 'received', startWorkflow: true });
+    expect(closed![0]).toMatchObject({ id: opened![0]!.id, state: 'resolved' });
+    expect(reopened![0]).toMatchObject({ state: 'received', startWorkflow: true });
+    expect(reopened![0]!.id).not.toBe(opened![0]!.id);
+    const rows = await pool.query<{ id: string; created_at: string }>('SELECT id, created_at FROM incidents WHERE fingerprint = $1 ORDER BY created_at', [alert.fingerprint]);
+    expect(rows.rows.map((r) => r.id)).toEqual([opened![0]!.id, reopened![0]!.id]);
+    expect(rows.rows[0]!.created_at < rows.rows[1]!.created_at).toBe(true);
+  });
+
   it('the events it writes unsealed seal onto one unbroken chain', async () => {
     const key = auditKeyFromSecret(randomBytes(32));
     await sealAllAuditEvents(pool, key);
