@@ -1,12 +1,11 @@
 import type { Pool } from '../database/database.js';
 import { withTransaction } from '../database/database.js';
-import type { JsonValue } from '../domain/json-value.js';
 import { createAnchor } from './anchors.js';
 import type { AuditKey } from './audit-key.js';
 import { appendAuditEvent } from './audit-store.js';
 import { isFinalStateEvent, type IncidentAuditSummary } from './incident-summary.js';
 import type { LokiEntry, LokiPusher } from './loki-push.js';
-import { chainEventFromRow } from './verify.js';
+import { chainEventFromRow, type ChainRow } from './verify.js';
 
 const DESTINATION = 'loki';
 // Loki's default gRPC limit is 4 MiB per push; stay well below it whatever the events hold.
@@ -48,18 +47,8 @@ export interface ShippingLag {
   seconds: number;
 }
 
-interface EventRow {
-  id: number;
-  seq: number;
-  incident_id: string | null;
-  at: string;
-  actor: string;
-  kind: string;
-  data: JsonValue;
-  prev_hash: string;
-  hash: string;
-  key_id: string | null;
-}
+/** Shipped rows are sealed: their seq and hashes are set. */
+type EventRow = ChainRow & { prev_hash: string; hash: string };
 
 function nanoseconds(date: Date | string): string {
   return (BigInt(new Date(date).getTime()) * 1_000_000n).toString();

@@ -7,7 +7,8 @@ import { verifyChainEntries, type ChainReport } from './verify-chain.js';
 
 export type AuditVerification = ChainReport & { unsealed: number };
 
-interface ChainRow {
+/** A row of audit_events as the chain readers (verify, the Loki shipper) select it. */
+export interface ChainRow {
   id: number;
   seq: number;
   incident_id: string | null;
