@@ -200,6 +200,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
         intake: { ...config.intake, key: intakeKey },
         bodyLimitBytes: config.server.bodyLimitBytes,
         metrics,
+        adoptRoute: (id, choice) => incidents.adoptRoute(id, choice, 'responder'),
         startWorkflow: startIncident,
         notifyClosed: (id) => sendApproval(id, { kind: 'closed' }),
         onWorkflowStartError: (id, error) => log.error({ err: error, incident: id }, 'workflow start failed; the sweep will retry'),

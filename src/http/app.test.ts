@@ -76,6 +76,7 @@ function harness(options: { failIntake?: Error; hmac?: boolean; anonymousRead?: 
       intake: { ...config.intake, key: KEY },
       bodyLimitBytes: 64 * 1024,
       metrics: createMetrics(async () => ({})),
+      adoptRoute: async () => false,
       startWorkflow: async (id) => void started.push(id),
       notifyClosed: async () => {},
       onWorkflowStartError: () => {},

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RouteSchema } from '../config/config.schema.js';
-import type { IntakeResult, RoutedNotification } from '../domain/incident.js';
+import type { IntakeResult, RouteChoice, RoutedNotification } from '../domain/incident.js';
 import { acceptNotification, mayParseToIllFormedText, parseWebhook, type IntakeDeps } from './intake.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, 'alertmanager', '__fixtures__', name), 'utf8')) as Record<string, unknown>;
@@ -95,10 +95,11 @@ describe('parseWebhook given the JSON text, skipping the walk when the text cann
 describe('acceptNotification', () => {
   const routes = [RouteSchema.parse({ name: 'agentic', matchers: ['agentic="true"'], mode: 'approve' })];
 
-  function deps(answer: (delivery: RoutedNotification) => IntakeResult[]) {
+  function deps(answer: (delivery: RoutedNotification) => IntakeResult[], adoptable = new Set<string>()) {
     const recorded: RoutedNotification[] = [];
     const started: string[] = [];
     const closed: string[] = [];
+    const adopted: { id: string; choice: RouteChoice }[] = [];
     const intake: IntakeDeps = {
       notifications: {
         async record(delivery) {
@@ -107,11 +108,15 @@ describe('acceptNotification', () => {
         },
       },
       routes,
+      adoptRoute: async (id, choice) => {
+        adopted.push({ id, choice });
+        return adoptable.has(id);
+      },
       startWorkflow: async (id) => void started.push(id),
       notifyClosed: async (id) => void closed.push(id),
       onWorkflowStartError: () => {},
     };
-    return { intake, recorded, started, closed };
+    return { intake, recorded, started, closed, adopted };
   }
 
   it('routes each alert before storing, and stores the whole delivery in one call', async () => {
@@ -140,5 +145,41 @@ describe('acceptNotification', () => {
     await acceptNotification(intake, parsed.notification);
     expect(started).toEqual([opened]);
     expect(closed).toEqual([resolved]);
+  });
+
+  it('routes an incident stored unrouted when a later firing notification matches a route, and starts it', async () => {
+    const parsed = parseWebhook('alertmanager', fixture('alertmanager-firing.json'));
+    if (!parsed.ok) throw new Error('fixture');
+    const [first, second] = parsed.notification.alerts;
+    const notification = {
+      ...parsed.notification,
+      alerts: [{ ...first!, labels: { ...first!.labels, agentic: 'true' } }, { ...second!, labels: { ...second!.labels, agentic: 'false' } }],
+    };
+    const unrouted = randomUUID();
+    const unmatched = randomUUID();
+    const { intake, started, adopted } = deps(
+      (d) => [
+        { id: unrouted, fingerprint: d.alerts[0]!.fingerprint, state: 'received', startWorkflow: false },
+        { id: unmatched, fingerprint: d.alerts[1]!.fingerprint, state: 'received', startWorkflow: false },
+      ],
+      new Set([unrouted]),
+    );
+    await acceptNotification(intake, notification);
+    // Only the alert that matches a route asks; the other stays stored and shown.
+    expect(adopted).toEqual([{ id: unrouted, choice: { route: 'agentic', mode: 'approve' } }]);
+    expect(started).toEqual([unrouted]);
+  });
+
+  it('starts nothing when the incident was routed already or has moved on', async () => {
+    const parsed = parseWebhook('alertmanager', fixture('alertmanager-firing.json'));
+    if (!parsed.ok) throw new Error('fixture');
+    const notification = { ...parsed.notification, alerts: parsed.notification.alerts.map((alert) => ({ ...alert, labels: { ...alert.labels, agentic: 'true' } })) };
+    const { intake, started, adopted } = deps((d) => [
+      { id: randomUUID(), fingerprint: d.alerts[0]!.fingerprint, state: 'received', startWorkflow: false },
+      { id: randomUUID(), fingerprint: d.alerts[1]!.fingerprint, state: 'investigating', startWorkflow: false },
+    ]);
+    await acceptNotification(intake, notification);
+    expect(adopted).toHaveLength(1);
+    expect(started).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Route } from '../config/config.schema.js';
 import type { NormalizedNotification } from '../domain/alert.js';
-import type { IntakeResult, RoutedNotification } from '../domain/incident.js';
+import type { IntakeResult, RouteChoice, RoutedNotification } from '../domain/incident.js';
 import type { NotificationStore } from '../store/notifications.js';
 import { parseAlertmanagerWebhook } from './alertmanager/parse-alertmanager-webhook.js';
 import { alertmanagerToNotification } from './alertmanager/to-normalized-notification.js';
@@ -52,6 +52,8 @@ export function parseWebhook(source: Source, raw: unknown, text?: string): Parse
 export interface IntakeDeps {
   notifications: NotificationStore;
   routes: readonly Route[];
+  /** Routes an open, still unrouted incident (see IncidentStore.adoptRoute); true when it did. */
+  adoptRoute(incidentId: string, choice: RouteChoice): Promise<boolean>;
   startWorkflow(incidentId: string): Promise<void>;
   notifyClosed(incidentId: string): Promise<void>;
   onWorkflowStartError(incidentId: string, error: unknown): void;
@@ -60,13 +62,25 @@ export interface IntakeDeps {
 /**
  * Routes each alert, commits the notification, then starts workflows for incidents it opened. A start that fails
  * is not lost: the incident stays `received` and the periodic sweep starts it.
+ *
+ * A firing alert that matches a route now but landed on an incident stored unrouted (the routes changed
+ * since) routes that incident and starts it; otherwise it would wait as `received` for as long as the alert
+ * fires. That costs a second statement only for a routed alert whose incident is still `received`.
  */
 export async function acceptNotification(deps: IntakeDeps, notification: NormalizedNotification): Promise<IntakeResult[]> {
   const routed: RoutedNotification = { ...notification, alerts: notification.alerts.map((alert) => ({ ...alert, route: routeAlert(deps.routes, alert) })) };
   const results = await deps.notifications.record(routed);
+  const firingRoutes = new Map(routed.alerts.filter((alert) => alert.status === 'firing' && alert.route).map((alert) => [alert.fingerprint, alert.route!]));
+  // Not caught: the delivery is stored, so the sender's retry (a 500 says retrying is safe) is a duplicate
+  // that changes nothing but routes the incident this time.
+  const adopted = new Set<string>();
+  for (const result of results) {
+    const choice = firingRoutes.get(result.fingerprint);
+    if (!result.startWorkflow && result.state === 'received' && choice && (await deps.adoptRoute(result.id, choice))) adopted.add(result.id);
+  }
   for (const result of results) {
     try {
-      if (result.startWorkflow) await deps.startWorkflow(result.id);
+      if (result.startWorkflow || adopted.has(result.id)) await deps.startWorkflow(result.id);
       else if (result.state === 'resolved') await deps.notifyClosed(result.id);
     } catch (error) {
       deps.onWorkflowStartError(result.id, error);

@@ -3,7 +3,7 @@ import { withTransaction } from '../database/database.js';
 import { createHash } from 'node:crypto';
 import { appendAuditEvent, type AuditEventDraft } from '../audit/audit-store.js';
 import { canonicalJson } from '../audit/canonical-json.js';
-import { isTerminal, type IncidentState } from '../domain/incident.js';
+import { isTerminal, type IncidentState, type RouteChoice } from '../domain/incident.js';
 import { IncidentSchema, IncidentSummarySchema, type DryRun, type Incident, type IncidentSummary, type PolicyDecisionRecord } from '../domain/incident-record.js';
 import type { EvidenceItem, Proposal } from '../domain/proposal.js';
 import type { Verification } from '../domain/verification.js';
@@ -187,6 +187,25 @@ export function createIncidentStore(pool: Pool) {
           kind: 'incident.state',
           data: { from: row.state, to: request.to, reason: request.reason ?? null, ...request.audit, ...patchDigests(request.patch) },
         });
+        return true;
+      });
+    },
+
+    /**
+     * Gives a route to an incident stored while no route matched it, once a later notification of the same
+     * alert does (the routes changed). Only an open incident still `received` and unrouted qualifies, so a
+     * concurrent delivery or an incident already acted on is left alone; false means nothing changed.
+     */
+    async adoptRoute(id: string, choice: RouteChoice, actor: string): Promise<boolean> {
+      return withTransaction(pool, async (client) => {
+        const reason = `routed by "${choice.route}" (${choice.mode}): a later notification matched it`;
+        const updated = await client.query(
+          `UPDATE incidents SET route = $2, mode = $3, state_reason = $4, updated_at = now()
+           WHERE id = $1 AND open AND state = 'received' AND route IS NULL`,
+          [id, choice.route, choice.mode, reason],
+        );
+        if (updated.rowCount !== 1) return false;
+        await appendAuditEvent(client, { incidentId: id, actor, kind: 'incident.routed', data: { route: choice.route, mode: choice.mode, reason } });
         return true;
       });
     },

@@ -131,6 +131,7 @@ describeApprovalChannelContract('REST resume API', async () => {
       intake: { ...config.intake, key: 'unused-intake-key' },
       bodyLimitBytes: 1024,
       metrics: createMetrics(async () => ({})),
+      adoptRoute: async () => false,
       startWorkflow: async () => {},
       notifyClosed: async () => {},
       onWorkflowStartError: () => {},

@@ -246,7 +246,9 @@ describe('approval deadline', () => {
 
   it('an unanswered request expires and is escalated', async () => {
     const id = await open(responder, restartAlert());
-    const record = await responder.waitFor(id, settled, 30_000);
+    // The state turns expired first and the escalation is sent after it: wait for its audit event, which
+    // is written once the webhook answered, before looking at what the receiver got.
+    const record = await responder.waitFor(id, (r) => r.audit.some((e) => e.kind === 'approval.escalated'), 30_000);
     expect(record.state).toBe('expired');
     expect(record.stateReason).toMatch(/no decision within 3s; escalated/);
     expect(escalations).toEqual([expect.objectContaining({ kind: 'approval-expired', incidentId: id, alert: 'ServiceWedged' })]);
