@@ -30,7 +30,7 @@ function record(overrides: Partial<IncidentRecord> = {}): IncidentRecord {
     alerts: [],
     approvalRequests: [],
     approvals: [],
-    runs: [{ id: `${INCIDENT}:execute`, kind: 'execute', actionId: 'restart-service', target: 'web1', inputs: {}, state: 'succeeded', exitCode: 0, output: '', startedAt: '', finishedAt: '' }],
+    runs: [{ id: `${INCIDENT}:execute`, kind: 'execute', actionId: 'restart-service', target: 'web1', inputs: {}, state: 'succeeded', failure: null, exitCode: 0, output: '', outputs: null, cancelledBy: null, startedAt: '', finishedAt: '' }],
     investigation: null,
     audit: [],
     ...overrides,

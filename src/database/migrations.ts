@@ -452,6 +452,15 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
       END $fn$;
     `,
   },
+  {
+    id: 40,
+    name: 'why a run failed, what the engine handed back, who cancelled it',
+    sql: `
+      -- failure: a code (no-hosts-matched, exit-status, ...) beside the state, so "ran and did nothing" is
+      -- never read as success. outputs: a Kestra execution's outputs or an HTTP endpoint's JSON answer.
+      ALTER TABLE remediation_runs ADD COLUMN failure text, ADD COLUMN outputs jsonb, ADD COLUMN cancelled_by text;
+    `,
+  },
 ];
 
 // Several replicas may start at once; one migrates, the others wait on this lock.

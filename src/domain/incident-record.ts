@@ -7,7 +7,7 @@ import { InvestigationSchema } from './investigation.js';
 import { JsonObjectSchema } from './json-value.js';
 import { EvidenceItemSchema, ProposalSchema } from './proposal.js';
 import { VerificationSchema } from './verification.js';
-import { IncidentStateSchema, ModeSchema, RunStateSchema } from './incident.js';
+import { IncidentStateSchema, ModeSchema, RunFailureSchema, RunStateSchema } from './incident.js';
 
 export const IncidentSummarySchema = z.object({
   id: z.string().uuid(),
@@ -24,7 +24,8 @@ export const IncidentSummarySchema = z.object({
 });
 export type IncidentSummary = z.infer<typeof IncidentSummarySchema>;
 
-export const RunKindSchema = z.enum(['dry-run', 'execute']);
+/** rollback: the catalog's rollback action, run after a remediation that did not clear the condition was approved to be undone. */
+export const RunKindSchema = z.enum(['dry-run', 'execute', 'rollback']);
 export type RunKind = z.infer<typeof RunKindSchema>;
 
 /** The dry-run of the current proposal as policy and approvers see it. */
@@ -33,6 +34,8 @@ export const DryRunSchema = z.object({
   skipped: z.boolean(),
   runId: z.string(),
   outcome: RunStateSchema,
+  /** Set when the outcome is failed: why. */
+  failure: RunFailureSchema.nullable().default(null),
   exitCode: z.number().int().nullable(),
   output: z.string(),
 });
@@ -77,8 +80,14 @@ export const RemediationRunSchema = z.object({
   target: z.string(),
   inputs: JsonObjectSchema,
   state: RunStateSchema,
+  /** Set when the state is failed: why (no-hosts-matched: the engine acted on nothing). */
+  failure: RunFailureSchema.nullable(),
   exitCode: z.number().int().nullable(),
   output: z.string().nullable(),
+  /** What the engine handed back (a Kestra execution's outputs, an HTTP endpoint's JSON answer). */
+  outputs: JsonObjectSchema.nullable(),
+  /** Who cancelled it, when an admin did. */
+  cancelledBy: z.string().nullable(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
 });

@@ -11,6 +11,8 @@ export const IncidentStateSchema = z.enum([
   'executing',
   'verifying',
   'resolved',
+  /** The remediation ran and succeeded, but nothing could check that the condition cleared. */
+  'unverified',
   'failed',
   'rejected',
   'expired',
@@ -26,6 +28,7 @@ export type Mode = z.infer<typeof ModeSchema>;
 export const TERMINAL_STATES: readonly IncidentState[] = [
   'denied',
   'resolved',
+  'unverified',
   'failed',
   'rejected',
   'expired',
@@ -46,8 +49,16 @@ export const CLOSABLE_ON_RESOLVE: readonly IncidentState[] = [
   'approved',
 ];
 
-export const RunStateSchema = z.enum(['claimed', 'running', 'succeeded', 'failed', 'timed_out', 'unknown']);
+/** skipped: the executor has no dry run of its own; cancelled: an admin stopped it; unknown: a crash interrupted it. */
+export const RunStateSchema = z.enum(['claimed', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled', 'skipped', 'unknown']);
 export type RunState = z.infer<typeof RunStateSchema>;
+
+/**
+ * Why a failed run failed. no-hosts-matched: the engine reported success but acted on nothing (no host
+ * matched, every task skipped); invalid-response: the engine answered something that is not an outcome.
+ */
+export const RunFailureSchema = z.enum(['exit-status', 'no-hosts-matched', 'not-started', 'unreachable', 'invalid-response']);
+export type RunFailure = z.infer<typeof RunFailureSchema>;
 
 /** Which route an alert matched and so what Responder may do about it; decided in ingest before anything is stored. */
 export const RouteChoiceSchema = z.object({ route: z.string(), mode: ModeSchema });

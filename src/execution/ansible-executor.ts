@@ -3,6 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nothingDone } from './ansible-recap.js';
 import type { ExecutionPlan, ExecutionResult, Executor } from './executor.js';
 import { collectProcessTree, signalAll } from './process-tree.js';
 
@@ -57,6 +58,8 @@ export function createAnsibleExecutor(options: AnsibleExecutorOptions): Executor
             ANSIBLE_NOCOLOR: '1',
             ANSIBLE_FORCE_COLOR: '0',
             ANSIBLE_RETRY_FILES_ENABLED: '0',
+            // The recap is read to tell "ran" from "matched no host"; another stdout callback would hide it.
+            ANSIBLE_STDOUT_CALLBACK: 'default',
             // Ansible's own temporary files (the controller's, and a local module's unpacked payload, which a
             // killed task never removes) go under the run's directory, removed below whatever happened.
             TMPDIR: directory,
@@ -65,6 +68,7 @@ export function createAnsibleExecutor(options: AnsibleExecutorOptions): Executor
           },
         });
         let timedOut = false;
+        let cancelled = false;
         // The playbook's group and every process it started, even one that left the group.
         const tree = new Set<number>();
         const killAll = (signal: NodeJS.Signals) => {
@@ -77,21 +81,36 @@ export function createAnsibleExecutor(options: AnsibleExecutorOptions): Executor
           killAll('SIGTERM');
           setTimeout(() => killAll('SIGKILL'), GRACE_MS).unref();
         }, options.timeoutSeconds * 1000);
+        const cancel = () => {
+          cancelled = true;
+          killAll('SIGTERM');
+          setTimeout(() => killAll('SIGKILL'), GRACE_MS).unref();
+        };
+        if (plan.signal?.aborted) cancel();
+        else plan.signal?.addEventListener('abort', cancel, { once: true });
         child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
         child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
         child.on('error', (error) => {
           clearTimeout(timer);
-          resolve({ outcome: 'failed', exitCode: null, output: `could not start ${options.binary}: ${error.message}`, durationMs: Date.now() - started });
+          plan.signal?.removeEventListener('abort', cancel);
+          resolve({ outcome: 'failed', failure: 'not-started', exitCode: null, output: `could not start ${options.binary}: ${error.message}`, durationMs: Date.now() - started });
         });
         child.on('close', (code) => {
           clearTimeout(timer);
+          plan.signal?.removeEventListener('abort', cancel);
           // The playbook is gone; nothing it started may outlive it.
-          if (timedOut) killAll('SIGKILL');
+          if (timedOut || cancelled) killAll('SIGKILL');
           const text = keepTail(output, maxOutput);
           const durationMs = Date.now() - started;
-          if (timedOut) resolve({ outcome: 'timed_out', exitCode: null, output: `${text}\n[killed after ${options.timeoutSeconds}s timeout]`, durationMs });
-          else if (code === 0) resolve({ outcome: 'succeeded', exitCode: 0, output: text, durationMs });
-          else resolve({ outcome: 'failed', exitCode: code, output: text, durationMs });
+          if (cancelled) resolve({ outcome: 'cancelled', exitCode: null, output: `${text}\n[cancelled: the playbook and everything it started were killed]`, durationMs });
+          else if (timedOut) resolve({ outcome: 'timed_out', exitCode: null, output: `${text}\n[killed after ${options.timeoutSeconds}s timeout]`, durationMs });
+          else if (code !== 0) resolve({ outcome: 'failed', failure: 'exit-status', exitCode: code, output: text, durationMs });
+          else {
+            // Exit 0 also means "no host matched": success only when the playbook acted on something.
+            const nothing = nothingDone(Buffer.concat(output).toString('utf8'), check);
+            if (nothing) resolve({ outcome: 'failed', failure: 'no-hosts-matched', exitCode: 0, output: `${text}\n[no-hosts-matched: ${nothing}]`, durationMs });
+            else resolve({ outcome: 'succeeded', exitCode: 0, output: text, durationMs });
+          }
         });
       });
     } finally {

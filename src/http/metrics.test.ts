@@ -20,3 +20,13 @@ describe('audit shipping metrics', () => {
     expect(await metrics.registry.metrics()).not.toMatch(/responder_audit_shipping_lag_events\{/);
   });
 });
+
+describe('incidents by state', () => {
+  it('publish every state, zero included, so an alert on unverified incidents has a series to watch', async () => {
+    const metrics = createMetrics(async () => ({ resolved: 2, unverified: 1 }));
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('responder_incidents{state="unverified"} 1');
+    expect(text).toContain('responder_incidents{state="resolved"} 2');
+    expect(text).toContain('responder_incidents{state="failed"} 0');
+  });
+});

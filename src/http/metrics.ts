@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { IncidentStateSchema } from '../domain/incident.js';
 import type { Investigation } from '../domain/investigation.js';
 
 export interface Metrics {
@@ -34,7 +35,9 @@ export function createMetrics(countIncidentsByState: () => Promise<Record<string
     registers: [registry],
     async collect() {
       this.reset();
-      for (const [state, count] of Object.entries(await countIncidentsByState())) this.set({ state }, count);
+      // Every state, zeros included: an alert on responder_incidents{state="unverified"} > 0 needs the series to exist.
+      const counts = await countIncidentsByState();
+      for (const state of new Set([...IncidentStateSchema.options, ...Object.keys(counts)])) this.set({ state }, counts[state] ?? 0);
     },
   });
   const llmTokens = new Counter({

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Pool, Queryable } from '../database/database.js';
 import { withTransaction } from '../database/database.js';
 import { appendAuditEvent } from '../audit/audit-store.js';
-import type { RunState } from '../domain/incident.js';
+import type { RunFailure, RunState } from '../domain/incident.js';
 import { RemediationRunSchema, type RemediationRun, type RunKind } from '../domain/incident-record.js';
 import type { JsonObject } from '../domain/json-value.js';
 import { wellFormedText } from '../domain/well-formed-text.js';
@@ -15,8 +15,11 @@ interface RunRow {
   target: string;
   inputs: unknown;
   state: string;
+  failure: string | null;
   exit_code: number | null;
   output: string | null;
+  outputs: unknown;
+  cancelled_by: string | null;
   started_at: string;
   finished_at: string | null;
 }
@@ -29,8 +32,11 @@ function toRun(row: RunRow): RemediationRun {
     target: row.target,
     inputs: row.inputs,
     state: row.state,
+    failure: row.failure,
     exitCode: row.exit_code,
     output: row.output,
+    outputs: row.outputs,
+    cancelledBy: row.cancelled_by,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
   });
@@ -43,6 +49,14 @@ export interface RunClaim {
   actionId: string;
   target: string;
   inputs: JsonObject;
+}
+
+export interface RunOutcome {
+  state: RunState;
+  failure?: RunFailure | null;
+  exitCode: number | null;
+  output: string;
+  outputs?: JsonObject;
 }
 
 export async function listRuns(db: Queryable, incidentId: string): Promise<RemediationRun[]> {
@@ -87,17 +101,25 @@ export function createRunStore(pool: Pool) {
       });
     },
 
-    async finish(runId: string, incidentId: string, outcome: { state: RunState; exitCode: number | null; output: string }): Promise<void> {
+    async finish(runId: string, incidentId: string, outcome: RunOutcome): Promise<void> {
       const output = wellFormedText(outcome.output);
+      const failure = outcome.failure ?? null;
       await withTransaction(pool, async (client) => {
-        await client.query('UPDATE remediation_runs SET state = $2, exit_code = $3, output = $4, finished_at = now() WHERE id = $1', [runId, outcome.state, outcome.exitCode, output]);
+        await client.query('UPDATE remediation_runs SET state = $2, exit_code = $3, output = $4, failure = $5, outputs = $6, finished_at = now() WHERE id = $1', [
+          runId,
+          outcome.state,
+          outcome.exitCode,
+          output,
+          failure,
+          outcome.outputs ? toJsonb(outcome.outputs) : null,
+        ]);
         // The output (a playbook's diff, say) can be long: the chain carries its digest, which verify checks against the row.
         const outputSha256 = createHash('sha256').update(output, 'utf8').digest('hex');
         await appendAuditEvent(client, {
           incidentId,
           actor: 'responder',
           kind: 'run.finished',
-          data: { runId, state: outcome.state, exitCode: outcome.exitCode, outputSha256, outputBytes: Buffer.byteLength(output, 'utf8') },
+          data: { runId, state: outcome.state, failure, exitCode: outcome.exitCode, outputSha256, outputBytes: Buffer.byteLength(output, 'utf8'), ...(outcome.outputs ? { outputs: outcome.outputs } : {}) },
         });
       });
     },

@@ -5,7 +5,7 @@ import { isDurableRuntimeStopping, registerWorkflow, startWorkflow, step } from 
 import { awaitDecisionStep, escalateStep, openApprovalStep, type ApprovalRound } from './steps/approval.js';
 import { dryRunStep } from './steps/dry-run.js';
 import { evidenceStep, trustedIncidentStep } from './steps/evidence.js';
-import { claimExecutionStep, executeStep } from './steps/execute.js';
+import { claimExecutionStep, executeStep, runFailureReason } from './steps/execute.js';
 import { policyStep } from './steps/policy.js';
 import { proposeStep } from './steps/propose.js';
 import { transition } from './steps/transition.js';
@@ -101,25 +101,22 @@ async function respondToIncident(d: WorkflowDeps, incidentId: string): Promise<I
   if (!(await transition(d, incidentId, 'start-execution', { from: ['approved'], to: 'executing', actor: RESPONDER, audit: { runId: `${incidentId}:execute` } }))) return 'resolved';
   const run = await executeStep(d, incident, entry, finalProposal);
   if (run.outcome !== 'succeeded') {
-    const reason =
-      run.outcome === 'unknown'
-        ? 'remediation was interrupted; outcome unknown, a human must check the target before anything re-runs'
-        : `remediation ${run.outcome === 'timed_out' ? 'timed out' : 'failed'}; see the run output`;
-    await transition(d, incidentId, 'record-run-failure', { from: ['executing'], to: 'failed', actor: RESPONDER, reason, audit: { runId: `${incidentId}:execute`, outcome: run.outcome } });
+    await transition(d, incidentId, 'record-run-failure', { from: ['executing'], to: 'failed', actor: RESPONDER, reason: runFailureReason(run), audit: { runId: `${incidentId}:execute`, outcome: run.outcome, failure: run.failure } });
     return 'failed';
   }
 
   await transition(d, incidentId, 'start-verification', { from: ['executing'], to: 'verifying', actor: RESPONDER });
   const verification = await verifyStep(d, checked);
-  const cleared = verification.outcome !== 'still_firing';
+  // Resolved means verified: a remediation nothing could check is unverified, never resolved.
+  const final: IncidentState = verification.outcome === 'cleared' ? 'resolved' : verification.outcome === 'skipped' ? 'unverified' : 'failed';
   const reason =
     verification.outcome === 'cleared'
       ? 'the alert condition cleared after the remediation'
       : verification.outcome === 'skipped'
-        ? `remediation succeeded; not verified: ${verification.reason}`
+        ? `remediation succeeded but was not verified: ${verification.reason}`
         : `the alert condition still holds ${d.settings.verificationTimeoutSeconds}s after the remediation`;
-  await transition(d, incidentId, 'record-verification', { from: ['verifying'], to: cleared ? 'resolved' : 'failed', actor: RESPONDER, reason, patch: { verification } });
-  return cleared ? 'resolved' : 'failed';
+  await transition(d, incidentId, 'record-verification', { from: ['verifying'], to: final, actor: RESPONDER, reason, patch: { verification } });
+  return final;
 }
 
 export interface IncidentWorkflow {

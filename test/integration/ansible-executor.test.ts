@@ -72,6 +72,61 @@ inputs:
         argv: [setsid, sh, -c, 'touch "$0" && exec sleep 119', "{{ marker }}"]
 `,
   );
+  // A play written for a group this inventory does not have: ansible-playbook exits 0 having run nothing.
+  writeFileSync(
+    join(dir, 'group-play.yaml'),
+    `id: group-play
+title: Touch a file on every database host
+type: restart
+risk: low
+targetType: service
+targetInput: service
+targets: { service: service }
+executor: ansible
+playbook: group-play.yml
+inputs:
+  type: object
+  properties:
+    service: { type: string }
+    path: { type: string }
+`,
+  );
+  writeFileSync(
+    join(dir, 'group-play.yml'),
+    `- hosts: databases
+  gather_facts: false
+  tasks:
+    - ansible.builtin.file: { path: "{{ path }}", state: touch }
+`,
+  );
+  // Every task guarded by a condition that does not hold: the play matched, yet nothing was done.
+  writeFileSync(
+    join(dir, 'all-skipped.yaml'),
+    `id: all-skipped
+title: Touch a file when asked to
+type: restart
+risk: low
+targetType: service
+targetInput: service
+targets: { service: service }
+executor: ansible
+playbook: all-skipped.yml
+inputs:
+  type: object
+  properties:
+    service: { type: string }
+    path: { type: string }
+`,
+  );
+  writeFileSync(
+    join(dir, 'all-skipped.yml'),
+    `- hosts: localhost
+  gather_facts: false
+  tasks:
+    - ansible.builtin.file: { path: "{{ path }}", state: touch }
+      when: service == "never"
+`,
+  );
   catalog = loadCatalog(dir, { inventoryHosts: ['localhost'] });
 });
 
@@ -95,6 +150,40 @@ it('dry-run uses --check --diff: it reports the change and makes none', async ()
   expect(result.outcome, result.output).toBe('succeeded');
   expect(result.output).toMatch(/\+hello/);
   expect(existsSync(path)).toBe(false);
+});
+
+it('a play that matches no host is a failure, no-hosts-matched, in the dry run and in the run, though ansible-playbook exits 0', async () => {
+  const path = join(dir, 'never.txt');
+  for (const mode of ['dryRun', 'run'] as const) {
+    const result = await executor()[mode]({ entry: catalog.get('group-play')!, inputs: { service: 'x', path }, runId: `nh-${mode}` });
+    expect(result.outcome, result.output).toBe('failed');
+    expect(result).toMatchObject({ failure: 'no-hosts-matched', exitCode: 0 });
+    expect(result.output).toMatch(/skipping: no hosts matched/);
+    expect(result.output).toMatch(/\[no-hosts-matched: no host of the inventory matched the play; nothing ran\]/);
+  }
+  expect(existsSync(path)).toBe(false);
+});
+
+it('a run whose every task was skipped did nothing, and says so', async () => {
+  const path = join(dir, 'skipped.txt');
+  const result = await executor().run({ entry: catalog.get('all-skipped')!, inputs: { service: 'x', path }, runId: 'sk' });
+  expect(result).toMatchObject({ outcome: 'failed', failure: 'no-hosts-matched' });
+  expect(result.output).toMatch(/every task was skipped on localhost/);
+  expect(existsSync(path)).toBe(false);
+});
+
+it('a cancelled run kills the playbook and what it started, and answers cancelled', async () => {
+  const controller = new AbortController();
+  const marker = join(dir, 'cancel-marker');
+  const running = executor().run({ entry: catalog.get('escape-group')!, inputs: { service: 'x', marker }, runId: 'cancel', signal: controller.signal });
+  await expect.poll(() => existsSync(marker), { timeout: 30_000 }).toBe(true);
+  const started = Date.now();
+  controller.abort();
+  const result = await running;
+  expect(result.outcome).toBe('cancelled');
+  expect(result.output).toMatch(/\[cancelled: the playbook and everything it started were killed\]/);
+  expect(Date.now() - started).toBeLessThan(10_000);
+  await expect.poll(() => readdirProcs().filter((cmd) => cmd.includes('sleep\u0000119')), { timeout: 10_000 }).toEqual([]);
 });
 
 it('a playbook that overruns its timeout is killed with everything it started', async () => {
@@ -148,7 +237,7 @@ it('a missing ansible-playbook binary is a failed result that says so', async ()
     inputs: {},
     runId: 'r4',
   });
-  expect(result.outcome).toBe('failed');
+  expect(result).toMatchObject({ outcome: 'failed', failure: 'not-started' });
   expect(result.output).toMatch(/could not start \/nonexistent\/ansible-playbook: .*ENOENT/);
 });
 

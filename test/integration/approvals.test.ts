@@ -36,7 +36,7 @@ async function open(labels: Record<string, string> = {}): Promise<string> {
   return ((await response.json()) as { incidents: { id: string }[] }).incidents[0]!.id;
 }
 
-const settled = (r: IncidentRecord) => ['resolved', 'failed', 'denied', 'rejected', 'expired', 'diagnosed'].includes(r.state);
+const settled = (r: IncidentRecord) => ['resolved', 'unverified', 'failed', 'denied', 'rejected', 'expired', 'diagnosed'].includes(r.state);
 const waiting = (r: IncidentRecord) => r.state === 'awaiting_approval' || settled(r);
 const code = async (response: Response) => ((await response.json()) as { code?: string }).code;
 const executions = (record: IncidentRecord) => record.runs.filter((r) => r.kind === 'execute');
@@ -86,7 +86,7 @@ describe('approvals bound to exactly what they approve', () => {
       expect(['stale-request', 'not-awaiting-approval']).toContain(await code(loser));
       const record = await responder.waitFor(id, settled);
       if (approve.status === 202) {
-        expect(record.state, record.stateReason ?? '').toBe('resolved');
+        expect(record.state, record.stateReason ?? '').toBe('unverified');
         expect(executions(record)).toHaveLength(1);
       } else {
         expect(record.state).toBe('rejected');
@@ -125,7 +125,7 @@ describe('approvals bound to exactly what they approve', () => {
 
     expect((await responder.approve(id, { approved: true, reason: 'postgresql restart is fine', requestId: second!.id }, SECOND_APPROVER_TOKEN)).status).toBe(202);
     const record = await responder.waitFor(id, settled);
-    expect(record.state, record.stateReason ?? '').toBe('resolved');
+    expect(record.state, record.stateReason ?? '').toBe('unverified');
     expect(executions(record)).toEqual([expect.objectContaining({ inputs: expect.objectContaining({ service: 'postgresql' }) })]);
     const approvedEvent = record.audit.find((e) => e.kind === 'approval.request.approved');
     expect(approvedEvent?.data).toMatchObject({ requestId: second!.id, proposalHash: second!.proposalHash });

@@ -64,7 +64,8 @@ async function scenario(): Promise<Scenario> {
     dataDir,
     server: { port },
     database: { embeddedPort: await freePort() },
-    intake: { key: 'crash-key' },
+    // The alert's expression (crash_test_down == 1, which holds 0) decides verification, so a remediation that ran ends resolved, not unverified.
+    intake: { key: 'crash-key', trustAlertExpressions: true },
     auth: { tokens: [`alice:${APPROVER_TOKEN}`] },
     routes: [{ name: 'agentic', matchers: ['agentic="true"'], mode: 'approve' }],
     prometheus: { url: slowProxy.url, timeoutMs: 60_000 },

@@ -41,7 +41,7 @@ async function open(labels: Record<string, string> = {}): Promise<string> {
   return ((await response.json()) as { incidents: { id: string }[] }).incidents[0]!.id;
 }
 
-const settled = (r: IncidentRecord) => ['resolved', 'failed', 'denied', 'rejected', 'expired', 'diagnosed'].includes(r.state);
+const settled = (r: IncidentRecord) => ['resolved', 'unverified', 'failed', 'denied', 'rejected', 'expired', 'diagnosed'].includes(r.state);
 const waiting = (r: IncidentRecord) => r.state === 'awaiting_approval' || settled(r);
 
 /** A browser session signed in through the sign-in page with a token. */
@@ -76,8 +76,12 @@ describe('the web UI', () => {
     await page.waitForURL(/decided=1/);
     expect(await page.getByRole('status').textContent()).toContain('Your decision was recorded.');
     const record = await responder.waitFor(id, settled);
-    expect(record.state, record.stateReason ?? '').toBe('resolved');
+    expect(record.state, record.stateReason ?? '').toBe('unverified');
     expect(record.approvals).toEqual([expect.objectContaining({ approver: 'alice', channel: 'web', reason: 'checked the dashboard', approved: true })]);
+    // No Prometheus here: the page says the remediation ran but was not verified, never that it resolved.
+    await page.goto(`${responder.url}/incidents/${id}`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toContain('unverified');
+    expect(await page.locator('main').textContent()).toContain('remediation succeeded but was not verified');
     await context.close();
   });
 
@@ -109,7 +113,7 @@ describe('the web UI', () => {
     await page.getByRole('button', { name: 'Approve with these inputs' }).click();
     await page.waitForURL(/decided=1/);
     const record = await responder.waitFor(id, settled);
-    expect(record.state, record.stateReason ?? '').toBe('resolved');
+    expect(record.state, record.stateReason ?? '').toBe('unverified');
     expect(record.approvalRequests.map((r) => [r.round, r.state])).toEqual([
       [1, 'superseded'],
       [2, 'approved'],
@@ -171,7 +175,7 @@ describe('the web UI', () => {
       await session.page.waitForURL(/decided=1/);
     }
     const record = await responder.waitFor(id, settled);
-    expect(record.state, record.stateReason ?? '').toBe('resolved');
+    expect(record.state, record.stateReason ?? '').toBe('unverified');
     expect(record.approvals.map((a) => [a.approver, a.channel])).toEqual([
       ['alice', 'web'],
       ['bob', 'web'],

@@ -37,7 +37,7 @@ async function open(responder: TestResponder, alert: TestAlert): Promise<string>
   return ((await response.json()) as { incidents: { id: string }[] }).incidents[0]!.id;
 }
 
-const settled = (r: IncidentRecord) => ['resolved', 'failed', 'denied', 'rejected', 'expired', 'diagnosed'].includes(r.state);
+const settled = (r: IncidentRecord) => ['resolved', 'unverified', 'failed', 'denied', 'rejected', 'expired', 'diagnosed'].includes(r.state);
 const awaiting = (r: IncidentRecord) => r.state === 'awaiting_approval' || settled(r);
 
 describe('one responder, many paths', () => {
@@ -94,7 +94,7 @@ describe('one responder, many paths', () => {
     const answer = await responder.approve(id, { approved: true, reason: 'use the canonical unit name', modifications: { service: 'demo-service-renamed' } }, SECOND_APPROVER_TOKEN);
     expect(answer.status).toBe(202);
     const record = await responder.waitFor(id, settled);
-    expect(record.state, record.stateReason ?? '').toBe('resolved');
+    expect(record.state, record.stateReason ?? '').toBe('unverified');
     expect(record.runs.map((r) => [r.kind, r.inputs.service])).toEqual([
       ['dry-run', 'demo-service'],
       ['dry-run', 'demo-service-renamed'],
@@ -115,7 +115,11 @@ describe('one responder, many paths', () => {
   it('auto mode: policy allows a low-risk, confident action to run with no human', async () => {
     const id = await open(responder, restartAlert({ labels: { mode: 'auto' } }));
     const record = await responder.waitFor(id, settled);
-    expect(record.state, record.stateReason ?? '').toBe('resolved');
+    // No Prometheus is configured: the remediation ran and succeeded, and nothing could check it.
+    expect(record.state, record.stateReason ?? '').toBe('unverified');
+    expect(record.stateReason).toMatch(/^remediation succeeded but was not verified: /);
+    expect(record.verification).toMatchObject({ outcome: 'skipped' });
+    expect(record.runs.map((r) => [r.kind, r.state])).toEqual([['dry-run', 'succeeded'], ['execute', 'succeeded']]);
     expect(record.approvals).toEqual([]);
     expect(record.decision).toMatchObject({ allow: true, auto_execute: true, approvals_required: 0 });
     const approved = record.audit.find((e) => e.kind === 'incident.state' && (e.data as { to: string }).to === 'approved');
@@ -182,12 +186,13 @@ describe('one responder, many paths', () => {
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: { ok: true }, policy: { ok: true } } });
     const metrics = await (await responder.get('/metrics')).text();
     expect(metrics).toMatch(/responder_incidents\{state="rejected"\} [1-9]/);
+    expect(metrics).toMatch(/responder_incidents\{state="unverified"\} [1-9]/);
     expect(metrics).toMatch(/responder_webhook_requests_total\{source="alertmanager",outcome="accepted"\} [1-9]/);
     expect(metrics).toMatch(/responder_stage_duration_seconds_count\{stage="dry-run",outcome="ok"\} [1-9]/);
   });
 });
 
-describe('two approvers for a critical service', () => {
+describe('the fixture catalog: two approvers, a play that matches no host', () => {
   let responder: TestResponder;
   beforeAll(async () => {
     const catalog = join(REPO, 'test/fixtures/remediations');
@@ -212,9 +217,20 @@ describe('two approvers for a critical service', () => {
     expect(((await again.json()) as { code: string }).code).toBe('already-decided');
     expect((await responder.approve(id, { approved: true, reason: 'second pair of eyes' }, SECOND_APPROVER_TOKEN)).status).toBe(202);
     const record = await responder.waitFor(id, settled);
-    expect(record.state, record.stateReason ?? '').toBe('resolved');
+    expect(record.state, record.stateReason ?? '').toBe('unverified');
     const approved = record.audit.find((e) => e.kind === 'incident.state' && (e.data as { to: string }).to === 'approved');
     expect(approved?.actor).toBe('alice,bob');
+  });
+
+  it('a dry run that matched no host fails (no-hosts-matched): policy sees dry_run.ok = false and denies', async () => {
+    const id = await open(responder, restartAlert({ annotations: { remediation: 'restart-database-group' } }));
+    const record = await responder.waitFor(id, settled);
+    expect(record.state, record.stateReason ?? '').toBe('denied');
+    expect(record.stateReason).toMatch(/dry run failed/);
+    expect(record.runs.map((r) => [r.kind, r.state, r.failure, r.exitCode])).toEqual([['dry-run', 'failed', 'no-hosts-matched', 0]]);
+    expect(record.dryRun).toMatchObject({ ok: false, skipped: false, outcome: 'failed', failure: 'no-hosts-matched' });
+    expect(record.decision?.input.incident.dry_run).toEqual({ ok: false, skipped: false });
+    expect(record.runs[0]!.output).toMatch(/skipping: no hosts matched/);
   });
 });
 
@@ -288,7 +304,7 @@ describe('OPA unreachable', () => {
 
     opa = spawn(OPA_BIN, ['run', '--server', '--addr', `127.0.0.1:${opaPort}`, '--log-level', 'error', POLICY_DIR], { stdio: 'ignore' });
     const record = await responder.waitFor(id, settled, 30_000);
-    expect(record.state, record.stateReason ?? '').toBe('resolved');
+    expect(record.state, record.stateReason ?? '').toBe('unverified');
     expect(record.runs.map((r) => r.kind)).toEqual(['dry-run', 'execute']);
   });
 });

@@ -183,10 +183,12 @@ export function IncidentPage(props: IncidentPageProps) {
         {record.dryRun ? (
           <>
             <p>
-              <span class={`badge badge-${record.dryRun.ok ? 'ok' : 'bad'}`}>
-                <span aria-hidden="true">{record.dryRun.ok ? '✓' : '✕'}</span> {record.dryRun.ok ? 'dry-run passed' : 'dry-run failed'}
+              <span class={`badge badge-${record.dryRun.ok ? 'ok' : record.dryRun.skipped ? 'wait' : 'bad'}`}>
+                <span aria-hidden="true">{record.dryRun.ok ? '✓' : record.dryRun.skipped ? '–' : '✕'}</span>{' '}
+                {record.dryRun.ok ? 'dry-run passed' : record.dryRun.skipped ? 'no dry-run: this executor cannot do one' : 'dry-run failed'}
               </span>{' '}
-              {record.dryRun.outcome} (exit {record.dryRun.exitCode ?? '-'})
+              {record.dryRun.outcome}
+              {record.dryRun.failure ? ` (${record.dryRun.failure})` : ''} (exit {record.dryRun.exitCode ?? '-'})
             </p>
             <DiffOutput text={record.dryRun.output} />
           </>
@@ -229,7 +231,9 @@ export function IncidentPage(props: IncidentPageProps) {
           record.runs.map((run) => (
             <details>
               <summary>
-                {run.kind} of {run.actionId} on {run.target}: {run.state} (exit {run.exitCode ?? '-'})
+                {run.kind} of {run.actionId} on {run.target}: {run.state}
+                {run.failure ? ` (${run.failure})` : ''}
+                {run.cancelledBy ? ` by ${run.cancelledBy}` : ''} (exit {run.exitCode ?? '-'})
               </summary>
               <DiffOutput text={run.output ?? ''} />
             </details>

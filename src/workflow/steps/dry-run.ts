@@ -1,12 +1,17 @@
 import type { DryRun, Incident } from '../../domain/incident-record.js';
 import type { ActionProposal } from '../../domain/proposal.js';
+import { failureOf } from '../../execution/executor.js';
 import { targetOf } from '../../policy/build-policy-input.js';
 import type { CatalogEntry } from '../../remediation/catalog.js';
 import { step } from '../durable-runtime.js';
 import { RESPONDER, type WorkflowDeps } from '../workflow-deps.js';
 
-/** The executor's own dry run (ansible --check --diff) of one round's proposal; recorded as a run and on the incident. */
-export function dryRunStep(d: WorkflowDeps, incident: Incident, entry: CatalogEntry, proposal: ActionProposal, round: number): Promise<DryRun> {
+/**
+ * The executor's own dry run (ansible --check --diff) of one round's proposal; recorded as a run and on the
+ * incident. Only a dry run that acted on something is ok: one that matched no host fails, so policy sees
+ * dry_run.ok = false. An engine without a dry run answers skipped, which policy reads as "not checked".
+ */
+export function dryRunStep(d: WorkflowDeps, incident: Incident, entry: CatalogEntry, proposal: ActionProposal, round: number | string): Promise<DryRun> {
   return step(`dry-run-${round}`, async () => {
     const runId = `${incident.id}:dry-run:${round}`;
     const inputs = proposal.action.inputs;
@@ -14,9 +19,18 @@ export function dryRunStep(d: WorkflowDeps, incident: Incident, entry: CatalogEn
     await d.runs.start(runId);
     const executor = d.executors.forEntry(entry);
     const result = await d.timed('dry-run', () => executor.dryRun({ entry, inputs, runId }));
-    await d.runs.finish(runId, incident.id, { state: result.outcome, exitCode: result.exitCode, output: result.output });
-    const dryRun: DryRun = { ok: result.outcome === 'succeeded', skipped: false, runId, outcome: result.outcome, exitCode: result.exitCode, output: result.output };
-    await d.incidents.patch(incident.id, { dryRun }, { actor: RESPONDER, kind: 'dry-run.finished', data: { runId, outcome: result.outcome } });
+    const failure = failureOf(result);
+    await d.runs.finish(runId, incident.id, { state: result.outcome, failure, exitCode: result.exitCode, output: result.output, outputs: 'outputs' in result ? result.outputs : undefined });
+    const dryRun: DryRun = {
+      ok: result.outcome === 'succeeded',
+      skipped: result.outcome === 'skipped',
+      runId,
+      outcome: result.outcome,
+      failure,
+      exitCode: result.exitCode,
+      output: result.output,
+    };
+    await d.incidents.patch(incident.id, { dryRun }, { actor: RESPONDER, kind: 'dry-run.finished', data: { runId, outcome: result.outcome, failure } });
     return dryRun;
   });
 }
