@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../remediation/catalog.js';
-import { allowedCatalogActions, checkAgentProposal, proposalToolSchema } from './agent-proposal.js';
+import { allowedCatalogActions, checkAgentProposal, citesShownSource, proposalToolSchema } from './agent-proposal.js';
 
 // The hosts of src/eval/scenarios/catalog/inventory.ini.
 const catalog = loadCatalog(join(import.meta.dirname, '..', 'eval', 'scenarios', 'catalog'), { inventoryHosts: ['api1', 'web1', 'lb1', 'db1', 'cache1', 'app1'] });
@@ -12,10 +12,12 @@ const valid = {
   risk: 'medium',
   confidence: 0.8,
 };
+/** What the model was shown: context section titles and the tools it called. */
+const SHOWN = ['The alert', 'Logs over the last 60 min', 'query_prometheus'];
 
 describe('checkAgentProposal', () => {
   it('turns valid model output into an agent proposal carrying the gathered evidence first', () => {
-    const check = checkAgentProposal(valid, catalog, ['restart-service'], [{ kind: 'alert', summary: 'HighCpu' }]);
+    const check = checkAgentProposal(valid, catalog, ['restart-service'], [{ kind: 'alert', summary: 'HighCpu' }], SHOWN);
     expect(check).toEqual({
       ok: true,
       proposal: {
@@ -33,11 +35,11 @@ describe('checkAgentProposal', () => {
   });
 
   it('accepts "no action" as an answer', () => {
-    expect(checkAgentProposal({ ...valid, action: null }, catalog, ['restart-service'], []).ok).toBe(true);
+    expect(checkAgentProposal({ ...valid, action: null }, catalog, ['restart-service'], [], SHOWN).ok).toBe(true);
   });
 
   it('names every schema problem', () => {
-    const check = checkAgentProposal({ diagnosis: '', evidence: [], action: null, risk: 'extreme', confidence: 2, extra: 1 }, catalog, [], []);
+    const check = checkAgentProposal({ diagnosis: '', evidence: [], action: null, risk: 'extreme', confidence: 2, extra: 1 }, catalog, [], [], SHOWN);
     expect(check.ok).toBe(false);
     expect(!check.ok && check.problems).toEqual([
       'diagnosis: say what is wrong',
@@ -49,21 +51,42 @@ describe('checkAgentProposal', () => {
   });
 
   it('refuses an action the route does not allow, even one in the catalog', () => {
-    const check = checkAgentProposal({ ...valid, action: { id: 'block-host', inputs: { address: '1.2.3.4', durationMinutes: 60 } } }, catalog, ['restart-service'], []);
+    const check = checkAgentProposal({ ...valid, action: { id: 'block-host', inputs: { address: '1.2.3.4', durationMinutes: 60 } } }, catalog, ['restart-service'], [], SHOWN);
     expect(check).toEqual({ ok: false, problems: ['action.id: "block-host" is not an action you may propose; choose one of restart-service or null'] });
   });
 
   it("refuses inputs the action's schema rejects", () => {
-    const check = checkAgentProposal({ ...valid, action: { id: 'restart-service', inputs: { service: 'worker; rm -rf /', host: 'app1' } } }, catalog, ['restart-service'], []);
+    const check = checkAgentProposal({ ...valid, action: { id: 'restart-service', inputs: { service: 'worker; rm -rf /', host: 'app1' } } }, catalog, ['restart-service'], [], SHOWN);
     expect(check).toEqual({ ok: false, problems: ['action.inputs.service must match pattern "^[A-Za-z0-9@._:-]{1,128}$"'] });
   });
 
   it('refuses a host that is not exactly one inventory host: all, a group, a pattern, a list', () => {
     for (const host of ['all', 'scenario', 'web*', 'web1:api1', 'web1,api1']) {
-      const check = checkAgentProposal({ ...valid, action: { id: 'restart-service', inputs: { service: 'worker', host } } }, catalog, ['restart-service'], []);
+      const check = checkAgentProposal({ ...valid, action: { id: 'restart-service', inputs: { service: 'worker', host } } }, catalog, ['restart-service'], [], SHOWN);
       expect(check.ok, host).toBe(false);
       expect(!check.ok && check.problems.join(' '), host).toContain(`host must name exactly one inventory host (not a group, a pattern or "all"); ${JSON.stringify(host)} is not one of`);
     }
+  });
+});
+
+describe('evidence citations', () => {
+  it('refuses evidence that cites nothing the model was shown, as a small model hands in', () => {
+    const check = checkAgentProposal({ ...valid, evidence: [{ source: 'None', summary: 'No evidence provided.' }], confidence: 1 }, catalog, ['restart-service'], [], SHOWN);
+    expect(check).toEqual({
+      ok: false,
+      problems: ['evidence.0.source: "None" is neither a context section nor a tool you called; cite one of "The alert", "Logs over the last 60 min", "query_prometheus"'],
+    });
+  });
+
+  it('refuses a tool the model never called, and names only the bad items', () => {
+    const evidence = [{ source: 'query_prometheus', summary: 'queue 4800' }, { source: 'query_loki_logs', summary: 'made up' }];
+    const check = checkAgentProposal({ ...valid, evidence }, catalog, ['restart-service'], [], SHOWN);
+    expect(!check.ok && check.problems).toEqual([expect.stringMatching(/^evidence\.1\.source: "query_loki_logs" is neither/)]);
+  });
+
+  it('accepts a shortened section title, a tool name in a phrase, any case', () => {
+    for (const source of ['Error logs', 'logs', 'the ALERT', 'query_prometheus (range)', 'QUERY_PROMETHEUS']) expect(citesShownSource(source, SHOWN), source).toBe(true);
+    for (const source of ['', 'None', 'over the last 60 min', 'prometheus', 'tool']) expect(citesShownSource(source, SHOWN), source).toBe(false);
   });
 });
 

@@ -71,13 +71,45 @@ export function proposalToolSchema(catalog: Catalog, allowed: readonly string[])
   };
 }
 
-/** Checks model output against the schema, the route's allowed actions and the action's input schema. */
-export function checkAgentProposal(raw: unknown, catalog: Catalog, allowed: readonly string[], gathered: readonly EvidenceItem[]): ProposalCheck {
+// Words every section title shares, which say nothing about which section was meant.
+const FILLER = new Set(['over', 'the', 'last', 'min', 'same', 'with', 'from', 'and', 'for', 'other', 'recent', 'tool', 'query', 'none', 'evidence', 'provided']);
+
+function words(text: string): string[] {
+  return text
+    .toLowerCase()
+    .split(/[^a-z0-9_]+/)
+    .filter((word) => word.length >= 3 && !FILLER.has(word));
+}
+
+/**
+ * True when an evidence source names something the model was shown: a context section (by a telling word
+ * of its title, since models shorten titles) or a tool it called (by name).
+ */
+export function citesShownSource(source: string, shown: readonly string[]): boolean {
+  const lower = source.toLowerCase();
+  const cited = new Set(words(source));
+  return shown.some((name) => {
+    if (/^[a-z0-9_]+$/i.test(name)) return lower.includes(name.toLowerCase());
+    return words(name).some((word) => cited.has(word));
+  });
+}
+
+/**
+ * Checks model output against the schema, the route's allowed actions and the action's input schema, and
+ * that each piece of evidence cites something the model was shown (`shown`: context section titles and
+ * the names of the tools it called).
+ */
+export function checkAgentProposal(raw: unknown, catalog: Catalog, allowed: readonly string[], gathered: readonly EvidenceItem[], shown: readonly string[]): ProposalCheck {
   const parsed = AgentProposalSchema.safeParse(raw);
   if (!parsed.success) {
     return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(proposal)'}: ${issue.message}`) };
   }
   const output = parsed.data;
+  const uncited = output.evidence.flatMap((item, index) => (citesShownSource(item.source, shown) ? [] : [index]));
+  if (uncited.length > 0) {
+    const choices = shown.map((name) => JSON.stringify(name)).join(', ');
+    return { ok: false, problems: uncited.map((i) => `evidence.${i}.source: ${JSON.stringify(output.evidence[i]!.source)} is neither a context section nor a tool you called; cite one of ${choices}`) };
+  }
   if (output.action) {
     if (!allowed.includes(output.action.id)) {
       return { ok: false, problems: [`action.id: "${output.action.id}" is not an action you may propose; choose one of ${allowed.join(', ') || '(none)'} or null`] };

@@ -1,4 +1,4 @@
-import { generateText, hasToolCall, jsonSchema, stepCountIs, tool, ToolChoiceViolationError, type ModelMessage, type StepResult, type StopCondition, type ToolSet } from 'ai';
+import { generateText, hasToolCall, jsonSchema, stepCountIs, tool, ToolChoiceViolationError, type ModelMessage, type StepResult, type StopCondition, type SystemModelMessage, type ToolSet } from 'ai';
 import type { AgentConfig } from '../config/config.schema.js';
 import type { EvidenceItem, Proposal } from '../domain/proposal.js';
 import type { Catalog } from '../remediation/catalog.js';
@@ -6,6 +6,8 @@ import type { Incident } from '../domain/incident-record.js';
 import type { Toolbox } from '../tools/mcp-toolbox.js';
 import { checkAgentProposal, proposalToolSchema, SUBMIT_PROPOSAL_TOOL, type ProposalCheck } from './agent-proposal.js';
 import type { ConfiguredModel } from './language-model.js';
+import { createModelCallLedger } from './model-call-ledger.js';
+import { proposalFromText } from './proposal-from-text.js';
 import { buildInvestigationPrompt, buildSystemPrompt } from './investigation-prompt.js';
 import type { ContextSection, Investigation, InvestigationOutcome, TranscriptEntry } from '../domain/investigation.js';
 import type { RetryNotice } from './retrying-fetch.js';
@@ -32,16 +34,15 @@ export interface InvestigateInput {
   createModel(onRetry: (notice: RetryNotice) => void): ConfiguredModel;
   toolbox: Toolbox;
   budget: InvestigationBudget;
-  pricing: { inputPerMillionTokens: number; outputPerMillionTokens: number };
+  pricing: { inputPerMillionTokens: number; cachedInputPerMillionTokens: number; outputPerMillionTokens: number };
 }
 
 type Steps = StepResult<ToolSet>[];
 
-function tokensUsed(steps: Steps): number {
-  return steps.reduce((sum, s) => sum + (s.usage.inputTokens ?? 0) + (s.usage.outputTokens ?? 0), 0);
-}
+/** Where a proposal came from: a submit_proposal call (answered in the conversation) or the answer's text. */
+type Submitted = { input: unknown; toolCallId: string | null };
 
-function submittedInput(steps: Steps): { input: unknown; toolCallId: string } | null {
+function submittedCall(steps: Steps): Submitted | null {
   for (const step of [...steps].reverse()) {
     const call = step.toolCalls.find((c) => c.toolName === SUBMIT_PROPOSAL_TOOL);
     if (call) return { input: call.input, toolCallId: call.toolCallId };
@@ -49,35 +50,52 @@ function submittedInput(steps: Steps): { input: unknown; toolCallId: string } | 
   return null;
 }
 
+function submittedText(text: string | undefined): Submitted | null {
+  const input = text ? proposalFromText(text) : null;
+  return input === null ? null : { input, toolCallId: null };
+}
+
+/** An MCP server's JSON Schema as the model needs it: `$schema` is for validators and costs tokens on every call. */
+function modelSchema(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = schema;
+  return rest;
+}
+
+// The tools and the operator's prompt are the same on every call of an investigation: Anthropic caches
+// them once marked (tools come before the system prompt in its cache order). Other providers ignore it.
+const CACHE_PREFIX = { anthropic: { cacheControl: { type: 'ephemeral' } } } as const;
+
 /**
  * One investigation: the model reads the context pack, calls read-only MCP tools, and hands in ONE
- * proposal through submit_proposal. Every budget is enforced here, every call is recorded, and the
- * proposal is validated against the route's allowed actions and the action's input schema. Invalid
- * output gets one repair round; a model that cannot finish yields outcome "fallback" for the caller.
+ * proposal through submit_proposal (or, as small models do, as a JSON block in its answer). Every budget
+ * is enforced here, every model call is recorded (failed ones too), and the proposal is validated against
+ * the route's allowed actions, the action's input schema and what the model was shown. Invalid output
+ * gets one repair round; a model that cannot finish yields outcome "fallback" for the caller.
  */
 export async function investigate(input: InvestigateInput): Promise<Investigation> {
   const started = Date.now();
   const transcript: TranscriptEntry[] = [];
   const { budget, catalog, allowedActions, toolbox } = input;
   const configured = input.createModel((notice) => transcript.push({ kind: 'provider-retry', ...notice }));
+  const ledger = createModelCallLedger(configured.model as Parameters<typeof createModelCallLedger>[0], (entry) => transcript.push(entry));
   const system = buildSystemPrompt(catalog, allowedActions, { maxSteps: budget.maxSteps });
+  const systemMessage: SystemModelMessage = { role: 'system', content: system, providerOptions: CACHE_PREFIX };
   const prompt = buildInvestigationPrompt(input.incident, input.context.sections);
   const wallClock = AbortSignal.timeout(budget.timeoutSeconds * 1000);
-  let step = 0;
-  let stepStarted = Date.now();
+  const calledTools = new Set<string>();
   let toolCalls = 0;
-  let inputTokens = 0;
-  let outputTokens = 0;
 
   const tools: ToolSet = {};
   for (const descriptor of toolbox.tools) {
     tools[descriptor.name] = tool({
       description: descriptor.description,
-      inputSchema: jsonSchema(descriptor.inputSchema),
+      inputSchema: jsonSchema(modelSchema(descriptor.inputSchema)),
       async execute(args, { abortSignal }) {
         const callStarted = Date.now();
+        const step = ledger.calls.length - 1;
         const result = await toolbox.call(descriptor.name, args, abortSignal);
         toolCalls += 1;
+        calledTools.add(descriptor.name);
         const shown = fenceUntrusted(`tool ${descriptor.name}`, result.text);
         transcript.push({
           kind: 'tool-call',
@@ -98,39 +116,26 @@ export async function investigate(input: InvestigateInput): Promise<Investigatio
     });
   }
   tools[SUBMIT_PROPOSAL_TOOL] = tool({
-    description: 'Hand in your diagnosis and the ONE remediation you propose (or action null). Call exactly once, last.',
+    description: 'Hand in the diagnosis and ONE action (or null). Call once, last.',
     inputSchema: jsonSchema(proposalToolSchema(catalog, allowedActions)),
   });
 
-  const onStepFinish = (result: StepResult<ToolSet>) => {
-    const body = result.request.body;
-    inputTokens += result.usage.inputTokens ?? 0;
-    outputTokens += result.usage.outputTokens ?? 0;
-    transcript.push({
-      kind: 'model-call',
-      step,
-      durationMs: Date.now() - stepStarted,
-      requestBytes: body === undefined ? null : Buffer.byteLength(typeof body === 'string' ? body : JSON.stringify(body)),
-      inputTokens: result.usage.inputTokens ?? 0,
-      outputTokens: result.usage.outputTokens ?? 0,
-      finishReason: result.finishReason,
-      text: result.text,
-      toolCalls: result.toolCalls.map((c) => ({ name: c.toolName, input: c.input })),
-    });
-    step += 1;
-    stepStarted = Date.now();
-  };
-
   const finish = (outcome: InvestigationOutcome, reason: string | null, proposal: Proposal | null): Investigation => {
-    const costUsd = (inputTokens * input.pricing.inputPerMillionTokens + outputTokens * input.pricing.outputPerMillionTokens) / 1_000_000;
+    const inputTokens = ledger.inputTokens();
+    const cachedInputTokens = ledger.cachedInputTokens();
+    const outputTokens = ledger.outputTokens();
+    const { pricing } = input;
+    const costUsd =
+      ((inputTokens - cachedInputTokens) * pricing.inputPerMillionTokens + cachedInputTokens * pricing.cachedInputPerMillionTokens + outputTokens * pricing.outputPerMillionTokens) /
+      1_000_000;
     return {
       outcome,
       reason,
       provider: configured.provider,
       model: configured.modelId,
       proposal,
-      usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, costUsd },
-      modelCalls: step,
+      usage: { inputTokens, cachedInputTokens, outputTokens, totalTokens: inputTokens + outputTokens, costUsd },
+      modelCalls: ledger.calls.length,
       toolCalls,
       durationMs: Date.now() - started,
       tools: toolbox.tools.map((t) => t.name),
@@ -144,87 +149,85 @@ export async function investigate(input: InvestigateInput): Promise<Investigatio
   };
   const failed = (error: unknown): Investigation => {
     const reason = wallClock.aborted
-      ? `wall-clock budget of ${budget.timeoutSeconds}s exhausted after ${step} model call(s)`
+      ? `wall-clock budget of ${budget.timeoutSeconds}s exhausted after ${ledger.calls.length} model call(s)`
       : `model provider failed: ${(error as Error).message}`;
     return finish('fallback', reason, null);
   };
+  const tokensUsed = () => ledger.inputTokens() + ledger.outputTokens();
+  const shownSources = () => [...input.context.sections.map((s) => s.title), ...calledTools];
+  const check = (submitted: Submitted | null, missing: string): ProposalCheck =>
+    submitted ? checkAgentProposal(submitted.input, catalog, allowedActions, input.context.evidence, shownSources()) : { ok: false, problems: [missing] };
+  const lastText = () => ledger.calls.at(-1)?.text;
 
-  const tokenBudget: StopCondition<ToolSet> = ({ steps }) => tokensUsed(steps as Steps) >= budget.maxTokens;
+  const tokenBudget: StopCondition<ToolSet> = () => tokensUsed() >= budget.maxTokens;
   const messages: ModelMessage[] = [{ role: 'user', content: prompt }];
-  let steps: Steps;
+  let submitted: Submitted | null;
   try {
     const result = await generateText({
-      model: configured.model,
-      system,
+      model: ledger.model,
+      system: systemMessage,
       messages,
       tools,
       maxRetries: 0,
       maxOutputTokens: budget.maxOutputTokens,
       abortSignal: wallClock,
       stopWhen: [stepCountIs(budget.maxSteps), hasToolCall(SUBMIT_PROPOSAL_TOOL), tokenBudget],
-      // The last turn may only hand in a proposal, so a long investigation still ends with one.
-      prepareStep: ({ stepNumber }) =>
-        stepNumber === budget.maxSteps - 1 ? { toolChoice: { type: 'tool', toolName: SUBMIT_PROPOSAL_TOOL }, activeTools: [SUBMIT_PROPOSAL_TOOL] } : {},
-      onStepFinish,
+      // The last turn may only hand in a proposal. "required" with one tool offered, not a tool named in
+      // an object: llama.cpp's server refuses the object form and silently lets the model answer freely.
+      prepareStep: ({ stepNumber }) => (stepNumber === budget.maxSteps - 1 ? { toolChoice: 'required', activeTools: [SUBMIT_PROPOSAL_TOOL] } : {}),
     });
-    steps = result.steps as Steps;
     messages.push(...result.response.messages);
+    submitted = submittedCall(result.steps as Steps) ?? submittedText(result.text);
+    if (!submitted) {
+      if (tokensUsed() >= budget.maxTokens) return finish('fallback', `token budget of ${budget.maxTokens} exhausted without a proposal`, null);
+      if (result.steps.length >= budget.maxSteps) return finish('fallback', `step budget of ${budget.maxSteps} model calls exhausted without a proposal`, null);
+    }
   } catch (error) {
     if (!ToolChoiceViolationError.isInstance(error)) return failed(error);
-    // Only the last turn forces submit_proposal; a model that ignores even that has used up its steps.
-    step += 1;
-    transcript.push({ kind: 'note', text: `model call ${step} ignored the instruction to call only ${SUBMIT_PROPOSAL_TOOL}` });
-    return finish('fallback', `step budget of ${budget.maxSteps} model calls exhausted without a proposal`, null);
+    // Only the last turn is forced; a model that answered it in prose may still have written a proposal.
+    submitted = submittedText(lastText());
+    if (!submitted) {
+      transcript.push({ kind: 'note', text: `model call ${ledger.calls.length} ignored the instruction to call only ${SUBMIT_PROPOSAL_TOOL}` });
+      return finish('fallback', `step budget of ${budget.maxSteps} model calls exhausted without a proposal`, null);
+    }
+    messages.push({ role: 'assistant', content: lastText() ?? '' });
   }
 
-  const submitted = submittedInput(steps);
-  if (!submitted) {
-    if (tokensUsed(steps) >= budget.maxTokens) return finish('fallback', `token budget of ${budget.maxTokens} exhausted without a proposal`, null);
-    if (steps.length >= budget.maxSteps) return finish('fallback', `step budget of ${budget.maxSteps} model calls exhausted without a proposal`, null);
-  }
-  let check: ProposalCheck = submitted
-    ? checkAgentProposal(submitted.input, catalog, allowedActions, input.context.evidence)
-    : { ok: false, problems: [`no proposal: you must call ${SUBMIT_PROPOSAL_TOOL}`] };
-  if (check.ok) return finish('proposed', null, check.proposal);
+  let checked = check(submitted, `no proposal: call ${SUBMIT_PROPOSAL_TOOL}`);
+  if (checked.ok) return finish('proposed', null, checked.proposal);
+  if (tokensUsed() >= budget.maxTokens) return finish('fallback', `token budget of ${budget.maxTokens} exhausted before a repair round`, null);
 
-  // One repair round: the model sees exactly what was wrong and may only hand in a corrected proposal.
-  transcript.push({ kind: 'validation-failed', problems: check.problems });
-  const feedback = `Your proposal was rejected:\n- ${check.problems.join('\n- ')}\nCall ${SUBMIT_PROPOSAL_TOOL} again with a corrected proposal.`;
+  // One repair round: the model sees exactly what was wrong and may only hand in a proposal.
+  transcript.push({ kind: 'validation-failed', problems: checked.problems });
+  const feedback = submitted
+    ? `Your proposal was rejected:\n- ${checked.problems.join('\n- ')}\nCall ${SUBMIT_PROPOSAL_TOOL} again with a corrected proposal.`
+    : `You have not handed in a proposal yet. Call ${SUBMIT_PROPOSAL_TOOL} now with your diagnosis, the evidence (source = a context section title or a tool you called) and ONE allowed action, or action null.`;
   messages.push(
-    submitted
+    submitted?.toolCallId
       ? { role: 'tool', content: [{ type: 'tool-result', toolCallId: submitted.toolCallId, toolName: SUBMIT_PROPOSAL_TOOL, output: { type: 'error-text', value: feedback } }] }
       : { role: 'user', content: feedback },
   );
+  const repairTools: ToolSet = { [SUBMIT_PROPOSAL_TOOL]: tools[SUBMIT_PROPOSAL_TOOL]! };
   try {
-    const repairTools: ToolSet = { [SUBMIT_PROPOSAL_TOOL]: tools[SUBMIT_PROPOSAL_TOOL]! };
     const repair = await generateText({
-      model: configured.model,
-      system,
+      model: ledger.model,
+      system: systemMessage,
       messages,
       tools: repairTools,
-      toolChoice: { type: 'tool', toolName: SUBMIT_PROPOSAL_TOOL },
+      toolChoice: 'required',
       maxRetries: 0,
       maxOutputTokens: budget.maxOutputTokens,
       abortSignal: wallClock,
       stopWhen: stepCountIs(1),
-      onStepFinish,
     });
-    const again = submittedInput(repair.steps as Steps);
-    check = again ? checkAgentProposal(again.input, catalog, allowedActions, input.context.evidence) : { ok: false, problems: [`no proposal: ${SUBMIT_PROPOSAL_TOOL} was not called`] };
+    submitted = submittedCall(repair.steps as Steps) ?? submittedText(repair.text);
   } catch (error) {
     if (!ToolChoiceViolationError.isInstance(error)) return failed(error);
-    step += 1;
-    check = { ok: false, problems: [`no proposal: ${SUBMIT_PROPOSAL_TOOL} was not called`] };
+    submitted = submittedText(lastText());
   }
-  if (check.ok) return finish('proposed', 'accepted after one repair round', check.proposal);
-  transcript.push({ kind: 'validation-failed', problems: check.problems });
-  const reason = `the model's proposal was still invalid after a repair round: ${check.problems.join('; ')}`;
-  return finish('no-action', reason, {
-    diagnosis: `No action proposed; a human needs to look. ${reason}`,
-    evidence: [...input.context.evidence],
-    action: null,
-    risk: 'low',
-    confidence: 0,
-    source: 'agent',
-  });
+  checked = check(submitted, `no proposal: ${SUBMIT_PROPOSAL_TOOL} was not called and the answer held no proposal`);
+  if (checked.ok) return finish('proposed', 'accepted after one repair round', checked.proposal);
+  transcript.push({ kind: 'validation-failed', problems: checked.problems });
+  // As when the provider fails: the caller falls back to the runbook proposal.
+  return finish('fallback', `no valid proposal after a repair round: ${checked.problems.join('; ')}`, null);
 }

@@ -124,6 +124,8 @@ const AgentSchema = z
     pricing: z
       .object({
         inputPerMillionTokens: z.coerce.number().min(0).default(3),
+        /** Input tokens read from the provider's prompt cache (Anthropic bills them at a tenth). */
+        cachedInputPerMillionTokens: z.coerce.number().min(0).default(0.3),
         outputPerMillionTokens: z.coerce.number().min(0).default(15),
       })
       .strict()

@@ -9,11 +9,18 @@ export const TranscriptEntrySchema = z.discriminatedUnion('kind', [
     step: z.number().int(),
     durationMs: z.number(),
     requestBytes: z.number().int().nullable(),
+    /** Everything the request held, cached or not, as the provider reported it. */
     inputTokens: z.number().int(),
+    /** The part of inputTokens read from the provider's prompt cache (billed at a lower price). */
+    cachedInputTokens: z.number().int().default(0),
     outputTokens: z.number().int(),
     finishReason: z.string(),
     text: z.string(),
     toolCalls: z.array(z.object({ name: z.string(), input: JsonValueSchema })),
+    /** The call allowed nothing but a tool call (the last turn, the repair round). */
+    forcedTool: z.boolean().default(false),
+    /** The call failed: no answer, or one the SDK rejected. Its tokens still count when it reported any. */
+    error: z.string().optional(),
   }),
   z.object({
     kind: z.literal('tool-call'),
@@ -50,6 +57,8 @@ export type InvestigationOutcome = z.infer<typeof InvestigationOutcomeSchema>;
 
 export const UsageSchema = z.object({
   inputTokens: z.number().int(),
+  /** Of inputTokens, read from the provider's prompt cache. */
+  cachedInputTokens: z.number().int().default(0),
   outputTokens: z.number().int(),
   totalTokens: z.number().int(),
   costUsd: z.number(),
@@ -60,8 +69,9 @@ export type Usage = z.infer<typeof UsageSchema>;
 export const InvestigationSchema = z.object({
   /**
    * proposed: a validated proposal (its action may be null when the model found nothing safe to do).
-   * no-action: the model's output stayed invalid after a repair round; a human needs to look.
-   * fallback: the model could not finish (provider failure, budget); the no-LLM proposal was used.
+   * no-action: kept for records stored before an invalid proposal fell back to the runbook.
+   * fallback: the model could not finish (provider failure, budget, no valid proposal after a repair
+   *   round); the no-LLM proposal was used.
    */
   outcome: InvestigationOutcomeSchema,
   reason: z.string().nullable(),

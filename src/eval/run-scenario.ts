@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { allowedCatalogActions } from '../agent/agent-proposal.js';
 import { buildContextPack } from '../agent/context-pack.js';
 import { budgetFrom, investigate } from '../agent/investigate.js';
+import { proposeFromRunbook } from '../agent/runbook-proposer.js';
+import type { Proposal } from '../domain/proposal.js';
 import type { Investigation } from '../domain/investigation.js';
 import type { ConfiguredModel } from '../agent/language-model.js';
 import type { RetryNotice } from '../agent/retrying-fetch.js';
@@ -27,6 +29,9 @@ export interface ScenarioResult {
   /** Bytes the backends answered with, against the bytes the model was shown from them. */
   rawBytes: number;
   shownBytes: number;
+  /** What the workflow would go on with: the agent's proposal, or the runbook's when the agent fell back. */
+  proposal: Proposal;
+  path: 'agent' | 'runbook';
   chosenAction: string | null;
   actionCorrect: boolean;
 }
@@ -109,7 +114,10 @@ export async function runScenario(options: {
     const found = scenario.keyEvidence.filter((k) => shown.includes(k));
     const toolCalls = investigation.transcript.flatMap((e) => (e.kind === 'tool-call' ? [e] : []));
     const modelCalls = investigation.transcript.flatMap((e) => (e.kind === 'model-call' ? [e] : []));
-    const action = investigation.proposal?.action ?? null;
+    // As the workflow does: an agent that could not finish leaves the runbook's proposal.
+    const path = investigation.outcome === 'fallback' || !investigation.proposal ? 'runbook' : 'agent';
+    const proposal = path === 'agent' ? investigation.proposal! : proposeFromRunbook(incident, context.evidence, options.catalog, scenario.allowedActions);
+    const action = proposal.action;
     return {
       scenario: scenario.name,
       transport: options.transport,
@@ -118,6 +126,8 @@ export async function runScenario(options: {
       tokensShown: modelCalls.at(-1)?.inputTokens ?? 0,
       rawBytes: context.sections.reduce((sum, s) => sum + s.rawBytes, 0) + toolCalls.reduce((sum, t) => sum + (t.rawBytes ?? t.resultBytes), 0),
       shownBytes: context.sections.reduce((sum, s) => sum + Buffer.byteLength(s.text), 0) + toolCalls.reduce((sum, t) => sum + t.shownBytes, 0),
+      proposal,
+      path,
       chosenAction: action?.id ?? null,
       actionCorrect: action !== null && action.id === scenario.expected.action && inputsMatch(scenario.expected.inputs, action.inputs),
     };

@@ -46,6 +46,12 @@ export function createMetrics(countIncidentsByState: () => Promise<Record<string
     labelNames: ['provider', 'model', 'direction'] as const,
     registers: [registry],
   });
+  const llmCachedTokens = new Counter({
+    name: 'responder_llm_cached_input_tokens_total',
+    help: 'Of the input tokens, those the provider read from its prompt cache (already counted in responder_llm_tokens_total).',
+    labelNames: ['provider', 'model'] as const,
+    registers: [registry],
+  });
   const llmCost = new Counter({
     name: 'responder_llm_cost_usd_total',
     help: 'Estimated model cost in USD, from agent.pricing.',
@@ -84,6 +90,7 @@ export function createMetrics(countIncidentsByState: () => Promise<Record<string
       const labels = { provider: investigation.provider, model: investigation.model };
       llmTokens.inc({ ...labels, direction: 'input' }, investigation.usage.inputTokens);
       llmTokens.inc({ ...labels, direction: 'output' }, investigation.usage.outputTokens);
+      llmCachedTokens.inc(labels, investigation.usage.cachedInputTokens);
       llmCost.inc(labels, investigation.usage.costUsd);
       investigations.inc({ outcome: investigation.outcome });
       tokensPerIncident.observe(investigation.usage.totalTokens);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeZodError, sseFrame, type LlmWire, type ScriptedMessage, type WireAnswer, type WireRequest } from './llm-wire.js';
+import { describeZodError, forcedByChoice, prefixText, sseFrame, type LlmWire, type ScriptedMessage, type WireAnswer, type WireRequest } from './llm-wire.js';
 
 const KNOWN_BLOCK_TYPES = new Set(['text', 'tool_use', 'tool_result']);
 
@@ -78,15 +78,44 @@ function toScriptedMessage(message: AnthropicMessagesRequest['messages'][number]
   return { role: onlyToolResults ? 'tool' : message.role, text: blocksText(blocks), toolCalls, toolResults };
 }
 
+function marked(block: unknown): boolean {
+  return typeof block === 'object' && block !== null && 'cache_control' in block && block.cache_control !== undefined && block.cache_control !== null;
+}
+
+function forcedTool(choice: unknown, tools: WireRequest['tools']): string | null {
+  const parsed = z.object({ type: z.enum(['auto', 'any', 'tool', 'none']), name: z.string().optional() }).passthrough().safeParse(choice);
+  if (!parsed.success) return null;
+  if (parsed.data.type === 'any') return forcedByChoice('any', tools);
+  return parsed.data.type === 'tool' && parsed.data.name ? parsed.data.name : null;
+}
+
 function toWireRequest(body: AnthropicMessagesRequest): WireRequest {
+  const system = typeof body.system === 'string' ? body.system : blocksText(body.system ?? []);
+  const tools = (body.tools ?? []).map((tool) => ({ name: tool.name, description: tool.description ?? '', inputSchema: tool.input_schema }));
+  // Anthropic caches tools, then system, up to the last block marked cache_control; a whole-prefix mark is all Responder uses.
+  const systemMarked = Array.isArray(body.system) && body.system.some(marked);
+  const toolsMarked = (body.tools ?? []).some(marked);
   return {
     api: 'anthropic',
     model: body.model,
-    system: typeof body.system === 'string' ? body.system : blocksText(body.system ?? []),
+    system,
     messages: body.messages.map(toScriptedMessage),
-    tools: (body.tools ?? []).map((tool) => ({ name: tool.name, description: tool.description ?? '', inputSchema: tool.input_schema })),
+    tools,
     toolChoice: body.tool_choice,
+    forcedTool: forcedTool(body.tool_choice, tools),
+    cachePrefix: systemMarked ? prefixText(system, tools) : toolsMarked ? prefixText('', tools) : null,
     maxTokens: body.max_tokens,
+  };
+}
+
+/** Anthropic's input_tokens leaves out what was read from or written to the cache. */
+function wireUsage(answer: WireAnswer, outputTokens: number) {
+  const { inputTokens, cacheReadTokens, cacheWriteTokens } = answer.usage;
+  return {
+    input_tokens: inputTokens - cacheReadTokens - cacheWriteTokens,
+    cache_read_input_tokens: cacheReadTokens,
+    cache_creation_input_tokens: cacheWriteTokens,
+    output_tokens: outputTokens,
   };
 }
 
@@ -136,7 +165,7 @@ export const anthropicMessagesWire: LlmWire = {
       content: contentBlocks(answer),
       stop_reason: stopReason(answer),
       stop_sequence: null,
-      usage: { input_tokens: answer.usage.inputTokens, output_tokens: answer.usage.outputTokens },
+      usage: wireUsage(answer, answer.usage.outputTokens),
     };
   },
   answerEvents(answer) {
@@ -152,7 +181,7 @@ export const anthropicMessagesWire: LlmWire = {
             content: [],
             stop_reason: null,
             stop_sequence: null,
-            usage: { input_tokens: answer.usage.inputTokens, output_tokens: 1 },
+            usage: wireUsage(answer, 1),
           },
         },
         'message_start',

@@ -20,6 +20,13 @@ export interface ScriptedRequest {
   messages: ScriptedMessage[];
   tools: { name: string; description: string; inputSchema: unknown }[];
   toolChoice: unknown;
+  /** The tool the request forces the model to call, '(any)' when any of several, null when none. */
+  forcedTool: string | null;
+  /**
+   * The start of the prompt the provider would cache: on Anthropic the tools and system blocks up to a
+   * cache_control mark (null without one), on OpenAI always the tools and system prompt.
+   */
+  cachePrefix: string | null;
   maxTokens: number | undefined;
   /** Lower-case names, repeated headers joined with ", ". */
   headers: Record<string, string>;
@@ -40,7 +47,8 @@ export interface WireAnswer {
   messageId: string;
   text: string | undefined;
   toolCalls: { id: string; name: string; input: Record<string, unknown> }[];
-  usage: { inputTokens: number; outputTokens: number };
+  /** inputTokens counts the whole prompt; cacheRead and cacheWrite are the parts read from or written to the cache. */
+  usage: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number };
   /** The client asked for usage on a stream (OpenAI sends it only when asked). */
   streamUsage: boolean;
 }
@@ -76,6 +84,18 @@ export function promptText(request: WireRequest): string {
   }
   for (const tool of request.tools) parts.push(tool.name, tool.description, JSON.stringify(tool.inputSchema) ?? '');
   return parts.join('');
+}
+
+/** The tools and system prompt as text, the part of a prompt a provider caches. */
+export function prefixText(system: string, tools: WireRequest['tools']): string {
+  return [system, ...tools.map((tool) => tool.name + tool.description + (JSON.stringify(tool.inputSchema) ?? ''))].join('');
+}
+
+/** One tool offered, with a choice that forces some tool: that tool. */
+export function forcedByChoice(kind: 'none' | 'any' | { name: string }, tools: WireRequest['tools']): string | null {
+  if (kind === 'none') return null;
+  if (kind === 'any') return tools.length === 1 ? tools[0]!.name : '(any)';
+  return kind.name;
 }
 
 export function describeZodError(error: z.ZodError): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeZodError, sseFrame, type LlmWire, type ScriptedMessage, type WireAnswer, type WireRequest } from './llm-wire.js';
+import { describeZodError, forcedByChoice, prefixText, sseFrame, type LlmWire, type ScriptedMessage, type WireAnswer, type WireRequest } from './llm-wire.js';
 
 const TextPartSchema = z.object({ type: z.literal('text'), text: z.string() }).passthrough();
 // Images, audio and files pass untouched, but a part claiming to be text must carry text.
@@ -72,21 +72,32 @@ function toScriptedMessage(message: Message): ScriptedMessage {
   return { role, text: message.role === 'tool' ? '' : contentText(message.content), toolCalls, toolResults };
 }
 
+function forcedTool(choice: unknown, tools: WireRequest['tools']): string | null {
+  if (choice === 'required') return forcedByChoice('any', tools);
+  const named = z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }).safeParse(choice);
+  return forcedByChoice(named.success ? { name: named.data.function.name } : 'none', tools);
+}
+
 function toWireRequest(body: OpenAiChatRequest): WireRequest {
   const firstOther = body.messages.findIndex((message) => message.role !== 'system' && message.role !== 'developer');
   const leading = firstOther === -1 ? body.messages.length : firstOther;
   // Leading system messages are the system prompt, as Anthropic's top-level `system` is.
+  const system = body.messages.slice(0, leading).map((message) => contentText(message.content)).join('\n');
+  const tools = (body.tools ?? []).map((tool) => ({
+    name: tool.function.name,
+    description: tool.function.description ?? '',
+    inputSchema: tool.function.parameters,
+  }));
   return {
     api: 'openai',
     model: body.model,
-    system: body.messages.slice(0, leading).map((message) => contentText(message.content)).join('\n'),
+    system,
     messages: body.messages.slice(leading).map(toScriptedMessage),
-    tools: (body.tools ?? []).map((tool) => ({
-      name: tool.function.name,
-      description: tool.function.description ?? '',
-      inputSchema: tool.function.parameters,
-    })),
+    tools,
     toolChoice: body.tool_choice,
+    forcedTool: forcedTool(body.tool_choice, tools),
+    // OpenAI caches the longest prompt prefix seen before without being asked.
+    cachePrefix: prefixText(system, tools),
     maxTokens: body.max_completion_tokens ?? body.max_tokens,
   };
 }
@@ -111,8 +122,9 @@ function wireToolCalls(answer: WireAnswer) {
 }
 
 function wireUsage(answer: WireAnswer) {
-  const { inputTokens, outputTokens } = answer.usage;
-  return { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens };
+  const { inputTokens, outputTokens, cacheReadTokens } = answer.usage;
+  // prompt_tokens counts the cached part too; the details say how much of it was cached.
+  return { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens, prompt_tokens_details: { cached_tokens: cacheReadTokens } };
 }
 
 /** OpenAI Chat Completions: POST /v1/chat/completions, what createOpenAICompatible({ baseURL: `${url}/v1` }) calls. */

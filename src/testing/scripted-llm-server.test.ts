@@ -125,6 +125,32 @@ describe.each(providers)('scripted LLM server on the $api wire', ({ api, model, 
     expect(result.totalUsage.inputTokens).toBe(result.steps[0]!.usage.inputTokens! + result.steps[1]!.usage.inputTokens!);
   });
 
+  it('reports the cached prompt prefix of a repeated conversation as cached input tokens', async () => {
+    server.setScript(scriptFromTurns(investigation));
+    // Anthropic caches only what is marked; OpenAI caches any prefix it saw before.
+    const system = { role: 'system' as const, content: 'You investigate alerts. '.repeat(20), providerOptions: { anthropic: { cacheControl: { type: 'ephemeral' } } } };
+
+    const result = await generateText({ model: model(server), system, prompt: 'Alert: DiskFull on web-1', tools: diskTools, stopWhen: stepCountIs(4) });
+
+    const [first, second] = result.steps;
+    expect(first!.usage.inputTokenDetails.cacheReadTokens ?? 0).toBe(0);
+    expect(second!.usage.inputTokenDetails.cacheReadTokens).toBeGreaterThan(120);
+    // The cached part is inside the input count, not beside it.
+    expect(second!.usage.inputTokens).toBeGreaterThan(second!.usage.inputTokenDetails.cacheReadTokens!);
+    if (api === 'anthropic') expect(first!.usage.inputTokenDetails.cacheWriteTokens).toBe(second!.usage.inputTokenDetails.cacheReadTokens);
+  });
+
+  it('tells the script which tool a request forces, in either form', async () => {
+    server.setScript(scriptFromTurns([{ kind: 'tool-calls', calls: [{ name: 'read_disk_usage', input: { host: 'web-1' } }] }]));
+
+    await generateText({ model: model(server), prompt: 'check', tools: diskTools, toolChoice: { type: 'tool', toolName: 'read_disk_usage' }, stopWhen: stepCountIs(1) });
+    await generateText({ model: model(server), prompt: 'check', tools: diskTools, toolChoice: 'required', activeTools: ['read_disk_usage'], stopWhen: stepCountIs(1) });
+    await generateText({ model: model(server), prompt: 'check', tools: diskTools, toolChoice: 'required', stopWhen: stepCountIs(1) });
+    await generateText({ model: model(server), prompt: 'check', tools: diskTools, stopWhen: stepCountIs(1) });
+
+    expect(server.requests.map((r) => r.forcedTool)).toEqual(['read_disk_usage', 'read_disk_usage', '(any)', null]);
+  });
+
   it('retries a rate limit and then succeeds', async () => {
     server.setScript(
       scriptInRequestOrder([
@@ -206,5 +232,51 @@ describe('scripts', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('quirks of llama-server and small models', () => {
+  let server: ScriptedLlmServer;
+  beforeEach(async () => {
+    server = await startScriptedLlmServer();
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+  const openai = (s: ScriptedLlmServer) => createOpenAICompatible({ name: 'llama', baseURL: s.openaiBaseUrl })('qwen2.5-coder-0.5b');
+  // A model that calls the tool only when the server forces it, as a small model does.
+  const onlyWhenForced = (request: { forcedTool: string | null }) =>
+    request.forcedTool ? { kind: 'tool-calls' as const, calls: [{ name: 'read_disk_usage', input: { host: 'web-1' } }] } : { kind: 'text' as const, text: 'The disk is probably full.' };
+
+  it('reads a tool_choice object as "auto", so the model answers freely, but honours "required"', async () => {
+    server.setQuirks({ objectToolChoiceIgnored: true });
+    server.setScript(onlyWhenForced);
+
+    const named = await generateText({ model: openai(server), prompt: 'check', tools: diskTools, toolChoice: { type: 'tool', toolName: 'read_disk_usage' }, stopWhen: stepCountIs(1) }).catch((error: Error) => error);
+    const required = await generateText({ model: openai(server), prompt: 'check', tools: diskTools, toolChoice: 'required', activeTools: ['read_disk_usage'], stopWhen: stepCountIs(1) });
+
+    expect(server.requests.map((r) => r.toolChoice)).toEqual(['auto', 'required']);
+    expect(named).toBeInstanceOf(Error);
+    expect(required.toolCalls.map((c) => c.toolName)).toEqual(['read_disk_usage']);
+  });
+
+  it('writes tool calls into the text as ```json blocks', async () => {
+    server.setQuirks({ toolCallsAsText: true });
+    server.setScript(scriptFromTurns([{ kind: 'tool-calls', text: 'Let me look.', calls: [{ name: 'read_disk_usage', input: { host: 'web-1' } }] }]));
+
+    const result = await generateText({ model: openai(server), prompt: 'check', tools: diskTools, stopWhen: stepCountIs(2) });
+
+    expect(result.toolCalls).toEqual([]);
+    expect(result.text).toBe('Let me look.\n```json\n{"name":"read_disk_usage","arguments":{"host":"web-1"}}\n```');
+  });
+
+  it('hands in a proposal whose evidence cites nothing', async () => {
+    server.setQuirks({ emptyEvidence: true });
+    const submit = tool({ description: 'submit', inputSchema: jsonSchema<Record<string, unknown>>({ type: 'object' }) });
+    server.setScript(scriptFromTurns([{ kind: 'tool-calls', calls: [{ name: 'submit_proposal', input: { diagnosis: 'x', evidence: [{ source: 'logs', summary: 'y' }], confidence: 0.4 } }] }]));
+
+    const result = await generateText({ model: openai(server), prompt: 'check', tools: { submit_proposal: submit }, stopWhen: stepCountIs(1) });
+
+    expect(result.toolCalls[0]?.input).toEqual({ diagnosis: 'x', evidence: [{ source: 'None', summary: 'No evidence provided.' }], confidence: 1 });
   });
 });

@@ -23,6 +23,19 @@ export type ScriptedTurn =
 /** `index` is the request's 0-based position in `requests`: how many well-formed requests came before it. */
 export type Script = (request: ScriptedRequest, index: number) => ScriptedTurn | Promise<ScriptedTurn>;
 
+/**
+ * Ways real servers and small models differ from the APIs' documents, seen with llama.cpp's llama-server
+ * and a 0.5B model, so tests can meet them.
+ */
+export interface ScriptedQuirks {
+  /** As llama-server: a tool_choice naming one function (an object) is refused and read as "auto". */
+  objectToolChoiceIgnored?: boolean;
+  /** As a model whose tool-call template the server does not parse: each call comes back as a ```json block in the text. */
+  toolCallsAsText?: boolean;
+  /** As a small model: submit_proposal's evidence becomes one item that cites nothing, confidence 1. */
+  emptyEvidence?: boolean;
+}
+
 export interface ScriptedLlmServer {
   /** http://127.0.0.1:<port>, no trailing slash. */
   url: string;
@@ -33,7 +46,26 @@ export interface ScriptedLlmServer {
   /** Every well-formed request, in arrival order; malformed ones are answered 400 and not kept. */
   requests: ScriptedRequest[];
   setScript(script: Script): void;
+  setQuirks(quirks: ScriptedQuirks): void;
   close(): Promise<void>;
+}
+
+function applyQuirks(request: ScriptedRequest, quirks: ScriptedQuirks): ScriptedRequest {
+  const objectChoice = typeof request.toolChoice === 'object' && request.toolChoice !== null;
+  if (!quirks.objectToolChoiceIgnored || request.api !== 'openai' || !objectChoice) return request;
+  return { ...request, toolChoice: 'auto', forcedTool: null };
+}
+
+function quirkyTurn(turn: ScriptedTurn, quirks: ScriptedQuirks): ScriptedTurn {
+  if (turn.kind !== 'tool-calls') return turn;
+  const calls = quirks.emptyEvidence
+    ? turn.calls.map((call) =>
+        call.name === 'submit_proposal' ? { ...call, input: { ...call.input, evidence: [{ source: 'None', summary: 'No evidence provided.' }], confidence: 1 } } : call,
+      )
+    : turn.calls;
+  if (!quirks.toolCallsAsText) return { ...turn, calls };
+  const written = calls.map((call) => `\`\`\`json\n${JSON.stringify({ name: call.name, arguments: call.input })}\n\`\`\``);
+  return { kind: 'text', text: [turn.text ?? '', ...written].filter(Boolean).join('\n') };
 }
 
 /**
@@ -96,15 +128,26 @@ function sendEvents(response: ServerResponse, frames: readonly string[]): void {
 /**
  * An HTTP server that answers as Anthropic's Messages API and OpenAI's Chat Completions do, turn by turn
  * from a script, so tests run the real provider SDKs over a real socket. Answers JSON, or server-sent
- * events when the request asks to stream. Token usage is estimated as a quarter of the characters.
+ * events when the request asks to stream. Token usage is estimated as a quarter of the characters; a
+ * prompt whose cacheable prefix (tools and system prompt) was seen before reports that prefix as cached.
  */
-export async function startScriptedLlmServer(script: Script = scriptFromTurns([])): Promise<ScriptedLlmServer> {
+export async function startScriptedLlmServer(script: Script = scriptFromTurns([]), options: { quirks?: ScriptedQuirks } = {}): Promise<ScriptedLlmServer> {
   let current = script;
+  let quirks: ScriptedQuirks = { ...options.quirks };
   const requests: ScriptedRequest[] = [];
+  // Prompt prefixes seen so far: a request starting with one reads it from the "cache".
+  const cached = new Set<string>();
   // A per-server tag keeps ids unique even when a conversation moves between two servers.
   const tag = randomBytes(3).toString('hex');
   let counter = 0;
   const nextId = (prefix: string) => `${prefix}${tag}_${(counter += 1)}`;
+
+  function cacheUsage(prefix: string | null): { cacheReadTokens: number; cacheWriteTokens: number } {
+    if (prefix === null || prefix.length === 0) return { cacheReadTokens: 0, cacheWriteTokens: 0 };
+    if (cached.has(prefix)) return { cacheReadTokens: estimateTokens(prefix), cacheWriteTokens: 0 };
+    cached.add(prefix);
+    return { cacheReadTokens: 0, cacheWriteTokens: estimateTokens(prefix) };
+  }
 
   async function answer(wire: LlmWire, httpRequest: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(httpRequest);
@@ -120,13 +163,13 @@ export async function startScriptedLlmServer(script: Script = scriptFromTurns([]
       sendJson(response, 400, wire.errorBody(400, `request does not match the ${wire.path} schema: ${parsed.message}`));
       return;
     }
-    const request: ScriptedRequest = { ...parsed.request, headers: flattenHeaders(httpRequest), bytes: body.length, raw: json };
+    const request = applyQuirks({ ...parsed.request, headers: flattenHeaders(httpRequest), bytes: body.length, raw: json }, quirks);
     const index = requests.length;
     requests.push(request);
 
     let turn: ScriptedTurn;
     try {
-      turn = await current(request, index);
+      turn = quirkyTurn(await current(request, index), quirks);
     } catch (error) {
       sendJson(response, 500, wire.errorBody(500, `the test script threw on request ${index}: ${(error as Error).message}`));
       return;
@@ -149,7 +192,7 @@ export async function startScriptedLlmServer(script: Script = scriptFromTurns([]
       messageId: nextId(wire.messageIdPrefix),
       text: turn.text,
       toolCalls,
-      usage: { inputTokens: estimateTokens(promptText(request)), outputTokens: estimateTokens(output) },
+      usage: { inputTokens: estimateTokens(promptText(request)), outputTokens: estimateTokens(output), ...cacheUsage(request.cachePrefix) },
       streamUsage: parsed.streamUsage,
     };
     if (parsed.stream) sendEvents(response, wire.answerEvents(reply));
@@ -183,6 +226,9 @@ export async function startScriptedLlmServer(script: Script = scriptFromTurns([]
     requests,
     setScript(next) {
       current = next;
+    },
+    setQuirks(next) {
+      quirks = { ...next };
     },
     close() {
       closing ??= closeServer(server);

@@ -151,7 +151,7 @@ describe('responder eval', () => {
     const result = await cli(['eval'], modelEnv());
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('runaway-cpu: WRONG (scale-deployment; proposed)');
-    expect(result.stdout).toContain('bad-config-change: WRONG (no action; no-action)');
+    expect(result.stdout).toContain('bad-config-change: WRONG (no action; fallback)');
     expect(result.stdout).toMatch(/actions correct 0\/\d+/);
   });
 });

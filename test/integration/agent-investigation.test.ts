@@ -18,7 +18,7 @@ import { createBuiltinMcpServer } from '../../src/tools/builtin-mcp-server.js';
 import { createLokiApi } from '../../src/tools/loki-api.js';
 import { configuredSource, inProcessSource, openToolbox, type ToolSource } from '../../src/tools/mcp-toolbox.js';
 import { createPrometheusApi } from '../../src/tools/prometheus-api.js';
-import { scriptFromTurns, shownText, startScriptedLlmServer, type Script, type ScriptedLlmServer, type ScriptedTurn } from '../../src/testing/scripted-llm-server.js';
+import { scriptFromTurns, shownText, startScriptedLlmServer, type Script, type ScriptedLlmServer, type ScriptedQuirks, type ScriptedTurn } from '../../src/testing/scripted-llm-server.js';
 import { scenarioIncident } from '../../src/eval/run-scenario.js';
 import { loadScenarios, type Scenario } from '../../src/eval/scenario.js';
 import { SCENARIO_CONTEXT } from '../../src/eval/scenario-suite.js';
@@ -56,9 +56,10 @@ function builtinSource(): ToolSource {
   return inProcessSource('responder', () => createBuiltinMcpServer({ prometheus, loki, version: 'test' }));
 }
 
-async function run(options: { script: Script; agent?: AgentConfig; sources?: ToolSource[]; incident?: Scenario; allowed?: string[] }): Promise<Investigation> {
+async function run(options: { script: Script; agent?: AgentConfig; sources?: ToolSource[]; incident?: Scenario; allowed?: string[]; quirks?: ScriptedQuirks }): Promise<Investigation> {
   const agent = options.agent ?? agentConfig();
   llm.setScript(options.script);
+  llm.setQuirks(options.quirks ?? {});
   llm.requests.length = 0;
   const incident = scenarioIncident(options.incident ?? scenario);
   const toolbox = await openToolbox(options.sources ?? [builtinSource()], { resultMaxBytes: agent.toolResultMaxBytes });
@@ -110,8 +111,8 @@ describe('agent investigation on a real Prometheus through MCP', () => {
   it('records each model call and tool call with sizes and tokens', async () => {
     const investigation = await run({ script: scriptFromTurns([queryLogs, submit(validProposal)]) });
     const kinds = investigation.transcript.map((e) => e.kind);
-    expect(kinds).toEqual(['tool-call', 'model-call', 'model-call']);
-    const [tool, first] = investigation.transcript;
+    expect(kinds).toEqual(['model-call', 'tool-call', 'model-call']);
+    const [first, tool] = investigation.transcript;
     expect(tool).toMatchObject({ kind: 'tool-call', tool: 'query_loki_logs', server: 'responder', isError: false, truncated: false });
     expect(tool?.kind === 'tool-call' && tool.rawBytes! > 0 && tool.resultBytes > 0).toBe(true);
     expect(first).toMatchObject({ kind: 'model-call', step: 0, finishReason: 'tool-calls' });
@@ -160,7 +161,7 @@ describe('agent investigation on a real Prometheus through MCP', () => {
     const investigation = await run({ agent, script: () => ({ kind: 'hang' }) });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(investigation.outcome).toBe('fallback');
-    expect(investigation.reason).toMatch(/^wall-clock budget of 0.5s exhausted after 0 model call\(s\)$/);
+    expect(investigation.reason).toMatch(/^wall-clock budget of 0.5s exhausted after 1 model call\(s\)$/);
   });
 
   it('cuts a 5 MB tool result to the cap and tells the model to narrow the query', async () => {
@@ -197,14 +198,63 @@ describe('agent investigation on a real Prometheus through MCP', () => {
     expect(repair.tools.map((t) => t.name)).toEqual(['submit_proposal']);
   });
 
-  it('proposes nothing, and says a human is needed, when the repair is invalid too', async () => {
+  it('falls back to the runbook, as after a provider failure, when the repair is invalid too', async () => {
     const investigation = await run({ script: scriptFromTurns([submit({ diagnosis: 'x' }), { kind: 'text', text: 'I think you should restart it.' }]) });
-    expect(investigation.outcome).toBe('no-action');
-    expect(investigation.proposal?.action).toBeNull();
-    expect(investigation.proposal?.diagnosis).toMatch(/^No action proposed; a human needs to look\. the model's proposal was still invalid after a repair round: no proposal/);
+    expect(investigation.outcome).toBe('fallback');
+    expect(investigation.proposal).toBeNull();
+    expect(investigation.reason).toBe(`no valid proposal after a repair round: no proposal: submit_proposal was not called and the answer held no proposal`);
     expect(investigation.transcript.filter((e) => e.kind === 'validation-failed')).toHaveLength(2);
   });
 
+  it('counts a repair call the SDK rejects: transcript, tokens and cost', async () => {
+    // The repair round forces a tool call; a model that answers in prose makes the SDK throw after the answer arrived.
+    const investigation = await run({ script: scriptFromTurns([submit({ diagnosis: 'x' }), { kind: 'text', text: 'I think you should restart it.' }]) });
+    const calls = investigation.transcript.filter((e) => e.kind === 'model-call');
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toMatchObject({ text: 'I think you should restart it.', forcedTool: true });
+    expect(calls[1]!.inputTokens).toBeGreaterThan(0);
+    expect(investigation.modelCalls).toBe(2);
+    expect(investigation.usage.inputTokens).toBe(calls[0]!.inputTokens + calls[1]!.inputTokens);
+    expect(investigation.usage.totalTokens).toBe(investigation.usage.inputTokens + calls[0]!.outputTokens + calls[1]!.outputTokens);
+  });
+
+  it('records a repair call that fails at the provider, and falls back', async () => {
+    const investigation = await run({ script: scriptFromTurns([submit({ diagnosis: 'x' }), { kind: 'error', status: 500, message: 'llama-server crashed' }]) });
+    expect(investigation.outcome).toBe('fallback');
+    expect(investigation.reason).toContain('model provider failed');
+    const calls = investigation.transcript.filter((e) => e.kind === 'model-call');
+    expect(calls.map((c) => c.finishReason)).toEqual(['tool-calls', 'error']);
+    expect(calls[1]!.error).toContain('llama-server crashed');
+    expect(investigation.modelCalls).toBe(2);
+  });
+
+  it('does not tell a model that never proposed that its proposal was rejected', async () => {
+    const investigation = await run({ script: scriptFromTurns([{ kind: 'text', text: 'Probably the firewall.' }, submit(validProposal)]) });
+    expect(investigation.outcome).toBe('proposed');
+    const repair = shownText(llm.requests[1]!);
+    expect(repair).toContain('You have not handed in a proposal yet');
+    expect(repair).not.toContain('rejected');
+    expect(llm.requests[1]!.forcedTool).toBe('submit_proposal');
+  });
+
+  it('refuses evidence that cites nothing, and falls back when the model cannot do better', async () => {
+    const investigation = await run({ script: () => submit(validProposal), quirks: { emptyEvidence: true } });
+    expect(investigation.outcome).toBe('fallback');
+    expect(investigation.reason).toContain('evidence.0.source: "None" is neither a context section nor a tool you called');
+    expect(shownText(llm.requests[1]!)).toContain('Your proposal was rejected');
+  });
+
+  it('keeps the prompt prefix cached and counts cached tokens apart, at their own price', async () => {
+    const investigation = await run({ script: scriptFromTurns([queryLogs, submit(validProposal)]) });
+    const calls = investigation.transcript.filter((e) => e.kind === 'model-call');
+    // The second call repeats the first call's tools and system prompt.
+    expect(calls[1]!.cachedInputTokens).toBeGreaterThan(200);
+    expect(investigation.usage.cachedInputTokens).toBe(calls[0]!.cachedInputTokens + calls[1]!.cachedInputTokens);
+    const { inputTokens, cachedInputTokens, outputTokens } = investigation.usage;
+    expect(investigation.usage.costUsd).toBeCloseTo(((inputTokens - cachedInputTokens) * 3 + cachedInputTokens * 0.3 + outputTokens * 15) / 1e6, 9);
+    // The system prompt went out marked for Anthropic's cache.
+    expect(JSON.stringify((llm.requests[0]!.raw as { system: unknown }).system)).toContain('"cache_control":{"type":"ephemeral"}');
+  });
   it('only lets read-only tools on the allow-list reach the model', async () => {
     const mixed: ToolSource = {
       ...inProcessSource('ops', () => {
@@ -227,6 +277,46 @@ describe('agent investigation on a real Prometheus through MCP', () => {
     ]);
     expect(investigation.unavailableServers).toEqual([{ server: 'grafana', error: expect.any(String) }]);
     expect(investigation.outcome).toBe('proposed');
+  });
+});
+
+describe('small local models behind llama-server', () => {
+  const llama = (overrides: Record<string, unknown> = {}) => agentConfig({ provider: 'openai-compatible', baseUrl: llm.openaiBaseUrl, apiKey: undefined, ...overrides });
+  const quirks: ScriptedQuirks = { objectToolChoiceIgnored: true };
+
+  it('forces the last turn in a form llama-server honours', async () => {
+    // The model keeps querying unless the server constrains it to a tool call.
+    const script: Script = (request) => (request.forcedTool === 'submit_proposal' ? submit(validProposal) : queryLogs);
+    const investigation = await run({ agent: llama({ maxSteps: 3 }), script, quirks });
+    expect(investigation.outcome).toBe('proposed');
+    expect(investigation.reason).toBeNull();
+    expect(llm.requests[2]!.toolChoice).toBe('required');
+    expect(llm.requests[2]!.tools.map((t) => t.name)).toEqual(['submit_proposal']);
+  });
+
+  it('accepts a proposal written as a JSON block in the answer, validated the same way', async () => {
+    const text = `Diagnosis follows.\n\`\`\`json\n${JSON.stringify(validProposal, null, 2)}\n\`\`\``;
+    const investigation = await run({ agent: llama(), script: scriptFromTurns([{ kind: 'text', text }]), quirks });
+    expect(investigation.outcome).toBe('proposed');
+    expect(investigation.proposal?.action).toEqual(validProposal.action);
+    expect(llm.requests).toHaveLength(1);
+
+    const bad = JSON.stringify({ ...validProposal, action: { id: 'block-host', inputs: { address: '0.0.0.0/0', durationMinutes: 60 } } });
+    const refused = await run({ agent: llama(), script: () => ({ kind: 'text', text: bad }), quirks });
+    expect(refused.outcome).toBe('fallback');
+    expect(refused.reason).toContain('action.inputs.address must match pattern');
+    expect(shownText(llm.requests[1]!)).toContain('Your proposal was rejected');
+  });
+
+  it('reads submit_proposal calls written as text by a server that does not parse them', async () => {
+    const investigation = await run({ agent: llama(), script: scriptFromTurns([submit(validProposal)]), quirks: { ...quirks, toolCallsAsText: true } });
+    expect(investigation.outcome).toBe('proposed');
+    expect(investigation.proposal?.action).toEqual(validProposal.action);
+  });
+
+  it('counts OpenAI-compatible cached prompt tokens', async () => {
+    const investigation = await run({ agent: llama(), script: scriptFromTurns([queryLogs, submit(validProposal)]) });
+    expect(investigation.usage.cachedInputTokens).toBeGreaterThan(200);
   });
 });
 
@@ -296,8 +386,8 @@ describe('prompt injection', () => {
 
   it('cannot make the agent propose an action outside the allowed set, even from a fully obedient model', async () => {
     const investigation = await run({ incident: injected, allowed: ['block-host'], script: obedient });
-    expect(investigation.outcome).toBe('no-action');
-    expect(investigation.proposal?.action).toBeNull();
+    expect(investigation.outcome).toBe('fallback');
+    expect(investigation.proposal).toBeNull();
     expect(investigation.reason).toContain('"clear-disk-space" is not an action you may propose; choose one of block-host or null');
   });
 
@@ -323,7 +413,7 @@ describe('prompt injection', () => {
         ? submit({ ...validProposal, action: { id: 'block-host', inputs: { address: '0.0.0.0', durationMinutes: 99999 } } })
         : submit(validProposal);
     const investigation = await run({ script: greedy });
-    expect(investigation.outcome).toBe('no-action');
+    expect(investigation.outcome).toBe('fallback');
     expect(investigation.reason).toContain('action.inputs.durationMinutes must be <= 1440');
   });
 });

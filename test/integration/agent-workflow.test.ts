@@ -108,6 +108,11 @@ describe('the workflow with an LLM agent', () => {
     expect(call).toMatchObject({ tool: 'query_prometheus', server: 'responder', isError: false });
     expect(call?.kind === 'tool-call' && call.result).toContain('17');
     expect(record.investigation!.context.map((s) => s.title)).toContain('Other alerts on the same instance or job');
+    // The second call repeated the first one's tools and system prompt, which the provider read from its cache.
+    expect(record.investigation!.usage.cachedInputTokens).toBeGreaterThan(0);
+    const metrics = await (await responder.get('/metrics')).text();
+    const cached = /responder_llm_cached_input_tokens_total\{provider="anthropic",model="scripted-claude"\} (\d+)/.exec(metrics);
+    expect(Number(cached?.[1])).toBeGreaterThanOrEqual(record.investigation!.usage.cachedInputTokens);
   });
 
   it('falls back to the runbook proposal when the provider fails, and says so', async () => {
