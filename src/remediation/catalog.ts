@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
@@ -6,6 +7,8 @@ import { z } from 'zod';
 import { CatalogError } from '../domain/errors.js';
 import { TargetKindSchema, type TargetKind } from '../domain/decision.js';
 import { RiskSchema } from '../domain/proposal.js';
+import { isCanonicalAbsolutePath, pathProblems } from './path-inputs.js';
+import { placeholdersOf } from './verification-query.js';
 
 /** Where a runbook input comes from: `labels.<name>`, `annotations.<name>`, or a literal `value:<text>`. */
 const InputSourceSchema = z.string().regex(/^(labels\.|annotations\.|value:)/, 'expected labels.<name>, annotations.<name> or value:<text>');
@@ -36,6 +39,19 @@ export const CatalogEntrySchema = z
     executor: ExecutorKindSchema,
     playbook: z.string(),
     inputs: z.record(z.unknown()),
+    /**
+     * The directories a path input may name (the input itself, or each item of a list): the operator's
+     * setting, kept in the catalog beside the action it constrains. Every path target is also refused
+     * when it is not canonical and absolute (no `..`, `.`, `//`).
+     */
+    pathRoots: z.record(z.array(z.string().refine(isCanonicalAbsolutePath, 'roots must be canonical absolute paths')).min(1)).default({}),
+    /** Whether the executor's dry run shows what would change (ansible --check --diff). */
+    supportsDryRun: z.boolean().default(true),
+    /**
+     * PromQL that returns series while the problem the action fixes persists; `{{ input }}` is replaced by
+     * the approved input, escaped as a PromQL string (`{{ input | regex }}` also quotes regex metacharacters).
+     */
+    verification: z.object({ query: z.string().min(1), description: z.string().optional() }).strict().optional(),
     runbook: z.object({ inputs: z.record(InputSourceSchema) }).default({ inputs: {} }),
   })
   .strict();
@@ -51,13 +67,13 @@ export interface Catalog {
   validateInputs(id: string, inputs: Record<string, unknown>): string[];
 }
 
-/** Every target the inputs name, as policy sees them. */
+/** Every target the inputs name, as policy sees them; a list input (several paths) is one target per item. */
 export function targetsOf(entry: CatalogEntry, inputs: Record<string, unknown>): { input: string; kind: TargetKind; value: string }[] {
   return Object.entries(entry.targets)
     .filter(([input]) => inputs[input] !== undefined)
-    .map(([input, kind]) => {
+    .flatMap(([input, kind]) => {
       const value = inputs[input];
-      return { input, kind, value: typeof value === 'string' ? value : JSON.stringify(value) };
+      return (Array.isArray(value) ? value : [value]).map((item: unknown) => ({ input, kind, value: typeof item === 'string' ? item : JSON.stringify(item) }));
     });
 }
 
@@ -83,6 +99,9 @@ export function loadCatalog(directory: string, options: CatalogOptions): Catalog
   const root = resolve(directory);
   if (!existsSync(root)) throw new CatalogError('catalog_missing', `remediation catalog directory ${root} does not exist`);
   const ajv = new Ajv({ allErrors: true, strict: false });
+  // One address, never a range: the platform's own parsers, so "0.0.0.0/0" or "10.0.0.1-10.0.0.9" is not an address.
+  ajv.addFormat('ipv4', { type: 'string', validate: (value) => isIPv4(value) });
+  ajv.addFormat('ipv6', { type: 'string', validate: (value) => isIPv6(value) && !value.includes('%') });
   const entries = new Map<string, CatalogEntry>();
   const validators = new Map<string, ValidateFunction>();
   const problems: string[] = [];
@@ -111,6 +130,12 @@ export function loadCatalog(directory: string, options: CatalogOptions): Catalog
       if (!properties.includes(input)) problems.push(`${file}: targets names ${input}, which is not one of the input properties`);
     }
     if (!(parsed.data.targetInput in parsed.data.targets)) problems.push(`${file}: targetInput ${parsed.data.targetInput} must also be listed under targets`);
+    for (const input of Object.keys(parsed.data.pathRoots)) {
+      if (parsed.data.targets[input] !== 'path') problems.push(`${file}: pathRoots names ${input}, which is not a path target`);
+    }
+    for (const input of placeholdersOf(parsed.data.verification?.query ?? '')) {
+      if (!properties.includes(input)) problems.push(`${file}: verification.query uses {{ ${input} }}, which is not one of the input properties`);
+    }
     try {
       validators.set(parsed.data.id, ajv.compile(parsed.data.inputs));
     } catch (error) {
@@ -126,7 +151,9 @@ export function loadCatalog(directory: string, options: CatalogOptions): Catalog
       const validate = validators.get(id);
       if (!validate) return [`unknown remediation "${id}"; the catalog has: ${[...entries.keys()].join(', ')}`];
       const schemaProblems = validate(inputs) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(inputs)'} ${e.message ?? 'is invalid'}`);
-      return [...schemaProblems, ...hostProblems(entries.get(id)!, inputs, hosts)];
+      const entry = entries.get(id)!;
+      const pathInputs = Object.entries(entry.targets).filter(([, kind]) => kind === 'path').map(([input]) => input);
+      return [...schemaProblems, ...hostProblems(entry, inputs, hosts), ...pathProblems({ pathInputs, roots: entry.pathRoots, inputs })];
     },
   };
 }

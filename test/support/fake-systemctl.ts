@@ -10,9 +10,10 @@ export interface FakeSystemctl {
 
 /**
  * A `systemctl` for machines without systemd (CI, containers): every unit is loaded and running, and a
- * restart is only written down. Lets the shipped restart-service playbook dry-run and run for real here.
+ * restart is only written down. Lets the shipped playbooks dry-run and run for real here. A unit listed
+ * in `failingUnits` fails to start, restart or reload, as a unit with a broken config does.
  */
-export function fakeSystemctl(directory: string): FakeSystemctl {
+export function fakeSystemctl(directory: string, options: { failingUnits?: readonly string[] } = {}): FakeSystemctl {
   const binDir = join(directory, 'fake-systemctl-bin');
   const log = join(directory, 'systemctl-changes.log');
   mkdirSync(binDir, { recursive: true });
@@ -20,12 +21,17 @@ export function fakeSystemctl(directory: string): FakeSystemctl {
   writeFileSync(
     script,
     `#!/bin/sh
-unit=$(printf '%s' "$2" | tr -d "'")
+# The unit is the last argument (after any "--"); the systemd module quotes it.
+for argument; do unit=$argument; done
+unit=$(printf '%s' "$unit" | tr -d "'")
+case " ${(options.failingUnits ?? []).join(' ')} " in *" \${unit%.service} "*) failing=1 ;; *) failing= ;; esac
 case "$1" in
   show) printf 'Id=%s.service\\nLoadState=loaded\\nActiveState=active\\nSubState=running\\nUnitFileState=enabled\\n' "$unit" ;;
   is-enabled) echo enabled ;;
-  is-active) echo active ;;
-  start|stop|restart|reload) echo "$1 $unit" >> "${log}" ;;
+  is-active) if [ -n "$failing" ]; then echo failed; exit 3; fi; echo active ;;
+  start|stop|restart|reload)
+    if [ -n "$failing" ]; then echo "Job for $unit.service failed because the control process exited with error code." >&2; exit 1; fi
+    echo "$1 $unit" >> "${log}" ;;
 esac
 exit 0
 `,
