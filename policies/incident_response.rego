@@ -11,6 +11,9 @@ package responder.incident_response
 # the monitoring that would tell us it went wrong). A human handles these.
 critical_services := {"openbao", "step-ca", "keycloak", "postgresql", "monitoring-stack"}
 
+# Namespaces whose workloads keep the cluster itself running (DNS, networking, storage).
+critical_namespaces := {"kube-system"}
+
 # Types that change state. A catalog entry of one of these types cannot opt out of approval by
 # claiming read_only, so the claim is only trusted for other types.
 state_changing_types := {"restart", "scale", "rollback", "clear-disk", "block-host"}
@@ -34,12 +37,27 @@ service_names contains unit_name(t.value) if {
 	t.kind == "service"
 }
 
+# A deployment is the service it runs: scaling the keycloak deployment is a change to keycloak.
+service_names contains lower(t.value) if {
+	some t in input.action.targets
+	t.kind == "deployment"
+}
+
 critical_services_touched contains name if {
 	some name in service_names
 	name in critical_services
 }
 
+critical_namespaces_touched contains name if {
+	some t in input.action.targets
+	t.kind == "namespace"
+	name := lower(t.value)
+	name in critical_namespaces
+}
+
 critical_target if count(critical_services_touched) > 0
+
+critical_target if count(critical_namespaces_touched) > 0
 
 severity_critical if lower(input.alert.severity) == "critical"
 
@@ -137,6 +155,12 @@ reasons contains msg if {
 	require_approval
 	some name in critical_services_touched
 	msg := sprintf("%v is a critical service: two different people must approve", [name])
+}
+
+reasons contains msg if {
+	require_approval
+	some name in critical_namespaces_touched
+	msg := sprintf("%v is a critical namespace: two different people must approve", [name])
 }
 
 reasons contains "the alert is critical: a person decides" if {

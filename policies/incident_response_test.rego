@@ -359,3 +359,99 @@ test_auto_eligible_but_denied_does_not_auto_execute if {
 	d.require_approval == false
 	d.auto_execute == false
 }
+
+# --- the shipped catalog's actions, as the catalog describes them to policy ---
+
+rollback_caddy_config := with_changes({"action": {
+	"id": "rollback-config",
+	"type": "rollback",
+	"target": "/etc/caddy/Caddyfile",
+	"target_type": "config",
+	"inputs": {"host": "gateway-stack", "config_path": "/etc/caddy/Caddyfile", "service": "caddy"},
+	"targets": [
+		{"input": "config_path", "kind": "path", "value": "/etc/caddy/Caddyfile"},
+		{"input": "service", "kind": "service", "value": "caddy"},
+		{"input": "host", "kind": "host", "value": "gateway-stack"},
+	],
+	"risk": "medium",
+}})
+
+test_rollback_config_needs_one_approval_and_two_for_a_critical_service if {
+	d := decision_for(rollback_caddy_config)
+	d.allow == true
+	d.approvals_required == 1
+	d.auto_execute == false
+	critical := json.patch(rollback_caddy_config, [{"op": "replace", "path": "/action/targets/1/value", "value": "keycloak.service"}])
+	decision_for(critical).approvals_required == 2
+}
+
+clear_old_logs := with_changes({
+	"action": {
+		"id": "clear-disk-space",
+		"type": "clear-disk",
+		"target": "media-stack",
+		"target_type": "host",
+		"inputs": {"host": "media-stack", "paths": ["/var/log/app"], "min_age_days": 7},
+		"targets": [
+			{"input": "host", "kind": "host", "value": "media-stack"},
+			{"input": "paths", "kind": "path", "value": "/var/log/app"},
+		],
+		"risk": "medium",
+		"destructive": true,
+	},
+	"incident": {"mode": "auto", "confidence": 0.95},
+})
+
+test_clear_disk_space_deletes_files_so_a_person_decides_even_in_auto_mode if {
+	d := decision_for(clear_old_logs)
+	d.allow == true
+	d.require_approval == true
+	d.auto_execute == false
+}
+
+block_one_address := with_changes({
+	"action": {
+		"id": "block-host",
+		"type": "block-host",
+		"target": "10.0.4.15",
+		"target_type": "network",
+		"inputs": {"ip": "10.0.4.15", "reason": "Suspected compromised IoT device", "duration": "24h"},
+		"targets": [{"input": "ip", "kind": "ip", "value": "10.0.4.15"}],
+		"risk": "high",
+	},
+	"incident": {"mode": "auto", "confidence": 0.99},
+})
+
+test_block_host_is_high_risk_and_never_runs_without_a_person if {
+	d := decision_for(block_one_address)
+	d.allow == true
+	d.require_approval == true
+	d.approvals_required == 1
+	"auto mode runs only low-risk, confident changes to non-critical targets" in d.reasons
+}
+
+scale_jellyfin := with_changes({
+	"action": {
+		"id": "scale-deployment",
+		"type": "scale",
+		"target": "jellyfin",
+		"target_type": "deployment",
+		"inputs": {"namespace": "media", "deployment": "jellyfin", "replicas": 3},
+		"targets": [
+			{"input": "deployment", "kind": "deployment", "value": "jellyfin"},
+			{"input": "namespace", "kind": "namespace", "value": "media"},
+		],
+		"risk": "low",
+	},
+	"incident": {"mode": "auto", "confidence": 0.9},
+})
+
+test_scale_deployment_is_low_risk_and_may_run_automatically_except_on_critical_targets if {
+	decision_for(scale_jellyfin).auto_execute == true
+	keycloak := json.patch(scale_jellyfin, [{"op": "replace", "path": "/action/targets/0/value", "value": "keycloak"}])
+	decision_for(keycloak).approvals_required == 2
+	system := decision_for(json.patch(scale_jellyfin, [{"op": "replace", "path": "/action/targets/1/value", "value": "kube-system"}]))
+	system.auto_execute == false
+	system.approvals_required == 2
+	"kube-system is a critical namespace: two different people must approve" in system.reasons
+}

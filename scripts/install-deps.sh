@@ -15,7 +15,8 @@ log() { printf '[install-deps] %s\n' "$*"; }
 
 BINARIES=(ansible-playbook)
 if [ "${1:-}" = "--test" ]; then
-  BINARIES+=(prometheus prometheus-alertmanager chromium)
+  # nft: block-host's playbook test runs the real nftables in a network namespace of its own.
+  BINARIES+=(prometheus prometheus-alertmanager chromium nft)
 fi
 
 SUDO=""
@@ -33,6 +34,7 @@ declare -A APT_FOR=(
   [chromium]=chromium
   [prometheus-alertmanager]=prometheus-alertmanager
   [ansible-playbook]=ansible-core
+  [nft]=nftables
 )
 
 missing=()

@@ -69,7 +69,15 @@ function generate(index: number): PolicyInput {
       target,
       target_type: pick(TARGET_TYPES),
       inputs: { target, replicas: Math.floor(next() * 10) },
-      targets: pick([[], [{ input: 'service', kind: 'service' as const, value: pick(TARGETS) }], [{ input: 'host', kind: 'host' as const, value: 'web1' }]]),
+      targets: pick([
+        [],
+        [{ input: 'service', kind: 'service' as const, value: pick(TARGETS) }],
+        [{ input: 'host', kind: 'host' as const, value: 'web1' }],
+        [
+          { input: 'deployment', kind: 'deployment' as const, value: pick(['jellyfin', 'Keycloak', 'keycloak.service']) },
+          { input: 'namespace', kind: 'namespace' as const, value: pick(['media', 'kube-system', 'KUBE-SYSTEM', 'kube-system-x']) },
+        ],
+      ]),
       risk: pick(['low', 'low', 'medium', 'high'] as const),
       read_only: next() < 0.25,
       destructive: next() < 0.3,
