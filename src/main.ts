@@ -10,7 +10,7 @@ import type { Config } from './config/config.schema.js';
 import { resolveShippedPath } from './config/package-paths.js';
 import { inheritedEnvironment } from './config/process-environment.js';
 import { createAnsibleExecutor } from './execution/ansible-executor.js';
-import { createExecutorRegistry } from './execution/executor-registry.js';
+import { configuredRemoteExecutors, createExecutorRegistry } from './execution/executor-registry.js';
 import { createApp } from './http/app.js';
 import { addAuditShippingMetrics, createMetrics } from './http/metrics.js';
 import { createConfiguredPolicyGate } from './policy/create-policy-gate.js';
@@ -149,6 +149,7 @@ export async function startResponder(config: Config, options: { log?: Logger } =
           // Under the data dir this service holds the lock on: what a killed run left is removed at the next start.
           workDir: join(resolve(config.dataDir), 'runs'),
         }),
+        ...configuredRemoteExecutors(config.execution),
       }),
       prometheus,
       resolveExpression: (incident) =>

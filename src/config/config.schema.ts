@@ -196,6 +196,51 @@ const McpSchema = z
 
 // Every level is strict: a misspelt key would otherwise vanish without a word, and a route whose
 // `matcher:` typo left it with no matchers would act on every alert.
+/** The Kestra executor: a catalog entry with `executor: kestra` starts a flow through this server's executions API. */
+const KestraSchema = z
+  .object({
+    /** Kestra's base URL, e.g. http://kestra:8080. */
+    url: z.string().url(),
+    /** Newer Kestra puts a tenant in the API path (/api/v1/<tenant>/executions/...); absent: /api/v1/executions/... */
+    tenant: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+    /** Basic auth (username + password or passwordFile), or a bearer token (or tokenFile); neither: no auth. */
+    username: z.string().min(1).optional(),
+    password: SecretSchema.optional(),
+    token: SecretSchema.optional(),
+    /** How often the execution is polled until it ends. */
+    pollIntervalMs: z.coerce.number().int().positive().default(1000),
+    /** Each API request's own timeout; the whole run is bounded by execution.timeoutSeconds. */
+    requestTimeoutMs: z.coerce.number().int().positive().default(10_000),
+  })
+  .strict()
+  .refine((kestra) => !kestra.username === !kestra.password, { message: 'kestra basic auth needs both username and password (or passwordFile)', path: ['password'] })
+  .refine((kestra) => !(kestra.token && kestra.username), { message: 'kestra: either basic auth (username, password) or a bearer token, not both', path: ['token'] });
+
+/** Endpoints a catalog entry with `executor: http` may name; URLs and secrets stay in config, out of the catalog. */
+const HttpExecutorSchema = z
+  .object({
+    endpoints: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes'),
+            url: z.string().url(),
+            /** Sent as `<header>: <scheme> <token>` (or tokenFile / RESPONDER_EXECUTION__HTTP__ENDPOINTS__0__TOKEN_FILE). */
+            token: SecretSchema.optional(),
+            header: z.string().regex(/^[A-Za-z0-9-]+$/).default('Authorization'),
+            /** Put before the token; empty for a bare API key header. */
+            scheme: z.string().default('Bearer'),
+            timeoutMs: z.coerce.number().int().positive().default(30_000),
+            /** The endpoint understands {"dryRun": true}; otherwise a dry run is skipped and says so. */
+            dryRun: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict()
+  .default({});
+
 export const ConfigSchema = z
   .object({
     server: z
@@ -319,6 +364,10 @@ export const ConfigSchema = z
         /** Ansible inventory: a path, or an inline host list such as "web1,web2,". */
         inventory: z.string().default('./remediations/inventory.ini'),
         timeoutSeconds: z.coerce.number().int().positive().default(600),
+        /** Remediations running at once across all targets; one more waits, and its incident says why. */
+        maxConcurrentRuns: z.coerce.number().int().positive().default(4),
+        kestra: KestraSchema.optional(),
+        http: HttpExecutorSchema,
       })
       .strict()
       .default({}),
@@ -403,4 +452,7 @@ export const SECRET_PATHS: readonly string[] = [
   'agent.apiKey',
   'mcp.servers.*.bearerToken',
   'mcp.serve.bearerToken',
+  'execution.kestra.password',
+  'execution.kestra.token',
+  'execution.http.endpoints.*.token',
 ];

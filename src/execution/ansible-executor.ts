@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nothingDone } from './ansible-recap.js';
+import { unsafeExtraVars } from './unsafe-extra-vars.js';
 import type { ExecutionPlan, ExecutionResult, Executor } from './executor.js';
 import { collectProcessTree, signalAll } from './process-tree.js';
 
@@ -40,11 +41,14 @@ export function createAnsibleExecutor(options: AnsibleExecutorOptions): Executor
 
   async function invoke(plan: ExecutionPlan, check: boolean): Promise<ExecutionResult> {
     const started = Date.now();
-    // Inputs travel as a JSON extra-vars file: model or alert text never becomes part of a command line.
+    const playbook = plan.entry.playbookPath;
+    if (!playbook) return { outcome: 'failed', failure: 'not-started', exitCode: null, output: `remediation ${plan.entry.id} has no playbook`, durationMs: 0 };
+    // Inputs travel as an extra-vars file: model or alert text never becomes part of a command line, and
+    // every string in it is tagged !unsafe so that Ansible never evaluates a template it carries.
     const directory = await mkdtemp(join(options.workDir ?? tmpdir(), 'responder-run-'));
-    const varsFile = join(directory, 'extra-vars.json');
-    await writeFile(varsFile, JSON.stringify(plan.inputs), { mode: 0o600 });
-    const args = ['-i', options.inventory, plan.entry.playbookPath, '--extra-vars', `@${varsFile}`];
+    const varsFile = join(directory, 'extra-vars.yml');
+    await writeFile(varsFile, unsafeExtraVars(plan.inputs), { mode: 0o600 });
+    const args = ['-i', options.inventory, playbook, '--extra-vars', `@${varsFile}`];
     if (check) args.push('--check', '--diff');
     const output: Buffer[] = [];
     try {

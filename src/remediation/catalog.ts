@@ -14,7 +14,7 @@ import { placeholdersOf } from './verification-query.js';
 const InputSourceSchema = z.string().regex(/^(labels\.|annotations\.|value:)/, 'expected labels.<name>, annotations.<name> or value:<text>');
 
 /** The engines a catalog entry can name. */
-export const ExecutorKindSchema = z.enum(['ansible']);
+export const ExecutorKindSchema = z.enum(['ansible', 'kestra', 'http']);
 export type ExecutorKind = z.infer<typeof ExecutorKindSchema>;
 
 export const CatalogEntrySchema = z
@@ -37,7 +37,28 @@ export const CatalogEntrySchema = z
     targets: z.record(TargetKindSchema),
     /** Which executor runs it; the registry in src/execution maps this to an implementation. */
     executor: ExecutorKindSchema,
-    playbook: z.string(),
+    /** The playbook beside this file; required when the executor is ansible. */
+    playbook: z.string().optional(),
+    /** executor: kestra: the flow started for this action; inputs go as form fields of the same names. */
+    kestra: z
+      .object({
+        namespace: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).default('platform.remediation'),
+        flowId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/),
+        /** A boolean flow input that makes the flow only report what it would change; absent: no dry run. */
+        dryRunInput: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+      })
+      .strict()
+      .optional(),
+    /** executor: http: the endpoint (by name, from execution.http.endpoints) the action is POSTed to. */
+    http: z.object({ endpoint: z.string().regex(/^[a-z0-9-]+$/) }).strict().optional(),
+    /**
+     * Undoes this action when it ran but the condition did not clear: another catalog action, its inputs
+     * taken from this one's (`inputs.<name>`) or literal (`value:<text>`). Proposed for approval, never run on its own.
+     */
+    rollback: z
+      .object({ action: z.string().regex(/^[a-z][a-z0-9-]*$/), inputs: z.record(z.string().regex(/^(inputs\.|value:)/, 'expected inputs.<name> or value:<text>')) })
+      .strict()
+      .optional(),
     inputs: z.record(z.unknown()),
     /**
      * The directories a path input may name (the input itself, or each item of a list): the operator's
@@ -55,7 +76,7 @@ export const CatalogEntrySchema = z
     runbook: z.object({ inputs: z.record(InputSourceSchema) }).default({ inputs: {} }),
   })
   .strict();
-export type CatalogEntry = z.infer<typeof CatalogEntrySchema> & { playbookPath: string };
+export type CatalogEntry = z.infer<typeof CatalogEntrySchema> & { playbookPath: string | null };
 
 export interface Catalog {
   entries: ReadonlyMap<string, CatalogEntry>;
@@ -94,6 +115,42 @@ function hostProblems(entry: CatalogEntry, inputs: Record<string, unknown>, host
   return problems;
 }
 
+/** Each executor's own settings are present, and only those. */
+function executorProblems(file: string, entry: z.infer<typeof CatalogEntrySchema>): string[] {
+  const problems: string[] = [];
+  if (entry.executor === 'ansible' && !entry.playbook) problems.push(`${file}: executor ansible needs a playbook`);
+  if (entry.executor === 'kestra' && !entry.kestra) problems.push(`${file}: executor kestra needs kestra.flowId (and kestra.namespace)`);
+  if (entry.executor === 'http' && !entry.http) problems.push(`${file}: executor http needs http.endpoint`);
+  return problems;
+}
+
+/** A rollback names an action of this catalog and fills its inputs only from inputs this action has. */
+function rollbackProblems(entries: ReadonlyMap<string, CatalogEntry>): string[] {
+  const problems: string[] = [];
+  for (const entry of entries.values()) {
+    if (!entry.rollback) continue;
+    if (!entries.has(entry.rollback.action)) problems.push(`${entry.id}: rollback.action ${entry.rollback.action} is not in the catalog`);
+    const properties = Object.keys((entry.inputs.properties as Record<string, unknown> | undefined) ?? {});
+    for (const [name, source] of Object.entries(entry.rollback.inputs)) {
+      if (source.startsWith('inputs.') && !properties.includes(source.slice('inputs.'.length))) {
+        problems.push(`${entry.id}: rollback.inputs.${name} reads ${source}, which is not one of the input properties`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** The rollback action's inputs for a run of `entry` with `inputs`; null when the entry names no rollback. */
+export function rollbackInputs(entry: CatalogEntry, inputs: Record<string, unknown>): { action: string; inputs: Record<string, unknown> } | null {
+  if (!entry.rollback) return null;
+  const mapped: Record<string, unknown> = {};
+  for (const [name, source] of Object.entries(entry.rollback.inputs)) {
+    if (source.startsWith('value:')) mapped[name] = source.slice('value:'.length);
+    else if (inputs[source.slice('inputs.'.length)] !== undefined) mapped[name] = inputs[source.slice('inputs.'.length)];
+  }
+  return { action: entry.rollback.action, inputs: mapped };
+}
+
 export function loadCatalog(directory: string, options: CatalogOptions): Catalog {
   const hosts = new Set(options.inventoryHosts);
   const root = resolve(directory);
@@ -120,8 +177,9 @@ export function loadCatalog(directory: string, options: CatalogOptions): Catalog
       problems.push(...parsed.error.issues.map((i) => `${file}: ${i.path.join('.')}: ${i.message}`));
       continue;
     }
-    const playbookPath = join(root, parsed.data.playbook);
-    if (!existsSync(playbookPath)) problems.push(`${file}: playbook ${parsed.data.playbook} not found`);
+    const playbookPath = parsed.data.playbook ? join(root, parsed.data.playbook) : null;
+    if (playbookPath && !existsSync(playbookPath)) problems.push(`${file}: playbook ${parsed.data.playbook} not found`);
+    problems.push(...executorProblems(file, parsed.data));
     if (!(parsed.data.targetInput in ((parsed.data.inputs.properties as Record<string, unknown> | undefined) ?? {}))) {
       problems.push(`${file}: targetInput ${parsed.data.targetInput} is not one of the input properties`);
     }
@@ -143,6 +201,7 @@ export function loadCatalog(directory: string, options: CatalogOptions): Catalog
     }
     entries.set(parsed.data.id, { ...parsed.data, playbookPath });
   }
+  problems.push(...rollbackProblems(entries));
   if (problems.length > 0) throw new CatalogError('catalog_invalid', `remediation catalog ${root} has problems:\n  - ${problems.join('\n  - ')}`);
   return {
     entries,

@@ -134,10 +134,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const executor = (timeoutSeconds = 60) => createAnsibleExecutor({ binary: 'ansible-playbook', inventory: join(dir, 'inventory.ini'), timeoutSeconds, inheritedEnv: inheritedEnvironment() });
 
-it('passes inputs as data: shell metacharacters from an alert or a model end up verbatim, never executed', async () => {
+it('passes inputs as data: shell metacharacters and Jinja templates from an alert or a model end up verbatim, never executed', async () => {
   const path = join(dir, 'note.txt');
   const canary = join(dir, 'pwned');
-  const text = `$(touch ${canary}); \`touch ${canary}\` && touch ${canary} | "quoted" 'single'`;
+  // Ansible templates variable values where a task uses them: without !unsafe the lookup would run on the controller.
+  const text = `$(touch ${canary}); \`touch ${canary}\` && touch ${canary} | "quoted" 'single' {{ lookup('pipe', 'touch ${canary}') }} {% raw %}\u00e9 \\ \n`;
   const result = await executor().run({ entry: catalog.get('write-note')!, inputs: { service: 'x', path, text }, runId: 'r1' });
   expect(result.outcome, result.output).toBe('succeeded');
   expect(readFileSync(path, 'utf8')).toBe(text);
