@@ -42,6 +42,7 @@ import { createPrometheusClient } from './verification/prometheus-client.js';
 import { resolveTrustedExpression } from './verification/trusted-expression.js';
 import { APPROVAL_TOPIC, workflowIdFor, type ApprovalMessage } from './workflow/approval-message.js';
 import { send, startDurableRuntime, stopDurableRuntime } from './workflow/durable-runtime.js';
+import { failWorkflowsOfOlderReleases } from './workflow/older-release-workflows.js';
 import { registerIncidentWorkflow } from './workflow/respond-to-incident.js';
 
 export interface RunningResponder {
@@ -68,7 +69,7 @@ function resolveIntakeKey(config: Config, log: Logger): string {
   return key;
 }
 
-export async function startResponder(config: Config, options: { log?: Logger } = {}): Promise<RunningResponder> {
+export async function startResponder(config: Config, options: { log?: Logger; workflowVersion?: string } = {}): Promise<RunningResponder> {
   const log = options.log ?? pino({ level: config.log.level });
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -167,8 +168,14 @@ export async function startResponder(config: Config, options: { log?: Logger } =
       timed: (stage, work) => metrics.timed(stage, work),
       log,
     });
-    await startDurableRuntime({ databaseUrl, logLevel: config.log.level === 'debug' || config.log.level === 'trace' ? 'info' : 'warn' });
+    await startDurableRuntime({
+      databaseUrl,
+      logLevel: config.log.level === 'debug' || config.log.level === 'trace' ? 'info' : 'warn',
+      workflowVersion: options.workflowVersion,
+    });
     stops.push(() => stopDurableRuntime());
+    const stranded = await failWorkflowsOfOlderReleases({ incidents, approvals, log });
+    if (stranded.length > 0) log.warn({ incidents: stranded }, 'incidents an older release was handling are failed: this release cannot resume them');
 
     const startIncident = (id: string) => incidentWorkflow.start(id);
     const sendApproval = (id: string, message: ApprovalMessage, idempotencyKey?: string) => send(workflowIdFor(id), message, APPROVAL_TOPIC, idempotencyKey);

@@ -12,9 +12,12 @@ export interface DurableRuntimeOptions {
   /** Stable per replica so the recovery of a dead replica's workflows can be attributed. */
   executorId?: string;
   logLevel?: string;
+  /** Only for tests that play an older release; a release always runs WORKFLOW_VERSION. */
+  workflowVersion?: string;
 }
 
 let stopping = false;
+let runningVersion = WORKFLOW_VERSION;
 
 /**
  * True once the runtime is shutting down. DBOS.shutdown does not wait for running workflows: a step that
@@ -27,10 +30,11 @@ export function isDurableRuntimeStopping(): boolean {
 
 export async function startDurableRuntime(options: DurableRuntimeOptions): Promise<void> {
   stopping = false;
+  runningVersion = options.workflowVersion ?? WORKFLOW_VERSION;
   DBOS.setConfig({
     name: 'responder',
     systemDatabaseUrl: options.databaseUrl,
-    applicationVersion: WORKFLOW_VERSION,
+    applicationVersion: runningVersion,
     executorID: options.executorId,
     logLevel: options.logLevel ?? 'warn',
   });
@@ -61,6 +65,22 @@ export function receive<T>(topic: string, deadlineEpochMs: number): Promise<T | 
 
 export function send<T>(workflowId: string, message: T, topic: string, idempotencyKey?: string): Promise<void> {
   return DBOS.send(workflowId, message, topic, idempotencyKey);
+}
+
+/**
+ * Workflows of this executor still pending that a release with another workflow version started: DBOS
+ * recovers only workflows of its own version, so nothing would ever resume them. Another executor's are
+ * left alone: during a rolling upgrade an older replica may still be running its own.
+ */
+export async function listPendingWorkflowsOfOtherVersions(): Promise<{ workflowId: string; version: string }[]> {
+  const pending = await DBOS.listWorkflows({ status: ['PENDING', 'ENQUEUED'], executorId: DBOS.executorID, loadInput: false, loadOutput: false });
+  return pending
+    .filter((workflow) => workflow.applicationVersion !== undefined && workflow.applicationVersion !== runningVersion)
+    .map((workflow) => ({ workflowId: workflow.workflowID, version: workflow.applicationVersion! }));
+}
+
+export function cancelDurableWorkflow(workflowId: string): Promise<void> {
+  return DBOS.cancelWorkflow(workflowId);
 }
 
 export function registerWorkflow<Args extends unknown[], Return>(name: string, workflow: (...args: Args) => Promise<Return>) {

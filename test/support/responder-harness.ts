@@ -31,7 +31,7 @@ export function makeDataDir(): string {
   return dataDir;
 }
 
-export async function startTestResponder(overrides: Partial<ConfigInput> = {}, dataDir = makeDataDir()): Promise<TestResponder> {
+export async function startTestResponder(overrides: Partial<ConfigInput> = {}, dataDir = makeDataDir(), options: { workflowVersion?: string } = {}): Promise<TestResponder> {
   const config = ConfigSchema.parse({
     dataDir,
     server: { port: 0 },
@@ -44,7 +44,7 @@ export async function startTestResponder(overrides: Partial<ConfigInput> = {}, d
     log: { level: 'silent' },
     ...overrides,
   });
-  const running = await startResponder(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const running = await startResponder(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), workflowVersion: options.workflowVersion });
   const responder: TestResponder = {
     ...running,
     dataDir,
