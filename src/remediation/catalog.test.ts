@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCatalog, targetsOf } from './catalog.js';
-import { renderVerificationQuery } from './verification-query.js';
+import { catalogVerificationQuery, renderVerificationQuery } from './verification-query.js';
 
 const SHIPPED = join(import.meta.dirname, '..', '..', 'remediations');
 const catalog = loadCatalog(SHIPPED, { inventoryHosts: ['localhost', 'web1'] });
@@ -147,5 +147,10 @@ describe('verification queries', () => {
     );
     expect(renderVerificationQuery('up{job="{{ job }}"}', { job: 'x"} or vector(1) #' })).toBe('up{job="x\\"} or vector(1) #"}');
     expect(renderVerificationQuery('up{job="{{ job }}"}', {})).toBeNull();
+  });
+
+  it('come from the entry that ran, and block-host has none', () => {
+    expect(catalogVerificationQuery(catalog.get('rollback-config')!, valid['rollback-config'])).toBe('node_systemd_unit_state{name=~"caddy(\\\\.service)?", state="active"} == 0');
+    expect(catalogVerificationQuery(catalog.get('block-host')!, valid['block-host'])).toBeNull();
   });
 });

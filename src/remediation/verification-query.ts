@@ -34,3 +34,11 @@ export function renderVerificationQuery(query: string, inputs: Record<string, un
   });
   return missing ? null : rendered;
 }
+
+/**
+ * The entry's own verification query for the inputs that ran, or null when it has none: what verification
+ * runs when Prometheus holds no trusted rule expression for the alert.
+ */
+export function catalogVerificationQuery(entry: { verification?: { query: string } | undefined }, inputs: Record<string, unknown>): string | null {
+  return entry.verification ? renderVerificationQuery(entry.verification.query, inputs) : null;
+}
