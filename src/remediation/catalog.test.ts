@@ -95,7 +95,7 @@ describe('catalog entries the loader refuses', () => {
   const directory = mkdtempSync(join(tmpdir(), 'responder-catalog-'));
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-  it('names each problem: roots that are not canonical, roots on a non-path input, a query naming a missing input', () => {
+  function entry(settings: string): void {
     writeFileSync(join(directory, 'noop.yml'), '- hosts: localhost\n  tasks: []\n');
     writeFileSync(
       join(directory, 'bad.yaml'),
@@ -108,33 +108,25 @@ targetInput: host
 targets: { host: host, dir: path }
 executor: ansible
 playbook: noop.yml
-pathRoots: { dir: [/var/../etc], host: [/tmp] }
-verification: { query: 'up{instance="{{ hostname }}"} == 0' }
 inputs: { type: object, properties: { host: { type: string }, dir: { type: string } } }
-`,
+${settings}`,
     );
-    expect(() => loadCatalog(directory, { inventoryHosts: [] })).toThrow(
-      /pathRoots\.dir\.0: roots must be canonical absolute paths/,
-    );
-    writeFileSync(join(directory, 'bad.yaml'), readFixed());
-    expect(() => loadCatalog(directory, { inventoryHosts: [] })).toThrow(/pathRoots names host, which is not a path target[\s\S]*verification\.query uses \{\{ hostname \}\}/);
+  }
+
+  it('a root that is not a canonical absolute path', () => {
+    entry('pathRoots: { dir: [/var/../etc] }\n');
+    expect(() => loadCatalog(directory, { inventoryHosts: [] })).toThrow(/pathRoots\.dir\.0: roots must be canonical absolute paths/);
   });
 
-  function readFixed(): string {
-    return `id: bad
-title: Bad
-type: restart
-risk: low
-targetType: host
-targetInput: host
-targets: { host: host, dir: path }
-executor: ansible
-playbook: noop.yml
-pathRoots: { dir: [/var/log], host: [/tmp] }
-verification: { query: 'up{instance="{{ hostname }}"} == 0' }
-inputs: { type: object, properties: { host: { type: string }, dir: { type: string } } }
-`;
-  }
+  it('roots on an input that is not a path target', () => {
+    entry('pathRoots: { host: [/tmp] }\n');
+    expect(() => loadCatalog(directory, { inventoryHosts: [] })).toThrow(/pathRoots names host, which is not a path target/);
+  });
+
+  it('a verification query naming an input the action does not have', () => {
+    entry(`verification: { query: 'up{instance="{{ hostname }}"} == 0' }\n`);
+    expect(() => loadCatalog(directory, { inventoryHosts: [] })).toThrow(/verification\.query uses \{\{ hostname \}\}, which is not one of the input properties/);
+  });
 });
 
 describe('verification queries', () => {
