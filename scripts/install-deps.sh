@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Responder runs with (ansible-playbook, OPA) and, with --test, the real servers the
-# integration tests run against (Prometheus, Alertmanager, Chromium for the UI). CI starts from a fresh machine, so
+# integration tests run against (Prometheus, Alertmanager, Chromium for the UI, Synapse for Matrix). CI starts from a fresh machine, so
 # anything installed by hand on a developer box must also be installable from here.
 #   bash scripts/install-deps.sh          # runtime only
 #   bash scripts/install-deps.sh --test   # runtime + test servers
@@ -85,6 +85,27 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ -n "$own_policy_rc_d" ]; then
     $SUDO rm -f "$POLICY_RC_D"
     own_policy_rc_d=""
+  fi
+fi
+
+# Synapse, the Matrix homeserver the Matrix approval tests run against, in a venv of its own under .tools
+# (PyPI wheels; no system service, no network beyond the package index).
+SYNAPSE_VERSION="1.163.2"
+SYNAPSE_VENV="$REPO_ROOT/.tools/synapse"
+if [ "${1:-}" = "--test" ]; then
+  current_synapse="$("$SYNAPSE_VENV/bin/python" -c 'import synapse; print(synapse.__version__.split()[0])' 2>/dev/null || true)"
+  if [ "$current_synapse" = "$SYNAPSE_VERSION" ]; then
+    log "ok: synapse $SYNAPSE_VERSION ($SYNAPSE_VENV)"
+  else
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+      log "installing python3-venv for the Synapse venv"
+      $SUDO bash "$REPO_ROOT/scripts/apt-get-waiting.sh" update -q
+      $SUDO bash "$REPO_ROOT/scripts/apt-get-waiting.sh" install -y -q --no-install-recommends python3-venv
+    fi
+    log "installing synapse $SYNAPSE_VERSION into $SYNAPSE_VENV (was: ${current_synapse:-absent})"
+    python3 -m venv "$SYNAPSE_VENV"
+    "$SYNAPSE_VENV/bin/pip" install -q "matrix-synapse==$SYNAPSE_VERSION"
+    log "ok: synapse $SYNAPSE_VERSION ($SYNAPSE_VENV)"
   fi
 fi
 

@@ -24,6 +24,10 @@ import { createApprovalAnnouncer } from './approval/approval-announcer.js';
 import { createDecisionRateLimiter } from './approval/decision-rate-limiter.js';
 import { escalateExpiredApproval } from './approval/escalation.js';
 import { submitDecision, type DecisionDeps } from './approval/submit-decision.js';
+import { startMatrixBot } from './approval/matrix/matrix-bot.js';
+import { withdrawDecision } from './approval/withdraw-decision.js';
+import { createMatrixCardStore } from './store/matrix-cards.js';
+import { createOutboxStore } from './store/outbox.js';
 import { createChangeFeed } from './http/change-feed.js';
 import { createIdentityResolver } from './http/identity.js';
 import { ensurePortFree, listen } from './http/listen.js';
@@ -131,8 +135,32 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
     else log.info({ reason: missingModelReason(config.agent) }, 'no LLM configured: evidence plus runbook-mapped proposals');
 
     const approvals = createApprovalStore(pool);
+    const outbox = createOutboxStore(pool);
+    const matrix = config.matrix;
+    const matrixBot =
+      matrix.homeserverUrl && matrix.accessToken && matrix.roomId
+        ? startMatrixBot(
+            {
+              homeserverUrl: matrix.homeserverUrl,
+              accessToken: matrix.accessToken,
+              roomId: matrix.roomId,
+              users: matrix.users,
+              publicUrl: config.server.publicUrl ?? null,
+              maxBackoffMs: matrix.maxBackoffSeconds * 1000,
+            },
+            {
+              cards: createMatrixCardStore(pool),
+              outbox,
+              approvals,
+              decide: (submission) => submitDecision(decisionDeps, submission),
+              withdraw: (submission) => withdrawDecision({ approvals, announce: (request) => void announcer.updated(request) }, submission),
+              log: log.child({ component: 'matrix' }),
+            },
+          )
+        : null;
+    if (matrixBot) stops.push(() => matrixBot.stop());
     // Channels that push requests to people (web UI live updates, Matrix) join this list; REST is pulled.
-    const announcer = createApprovalAnnouncer([], incidents, log);
+    const announcer = createApprovalAnnouncer(matrixBot ? [matrixBot.channel] : [], incidents, log);
     const incidentWorkflow = registerIncidentWorkflow({
       incidents,
       approvals,

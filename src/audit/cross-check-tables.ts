@@ -52,6 +52,20 @@ async function crossCheckSnapshot(db: Queryable): Promise<TableMismatch[]> {
     });
   }
 
+  const withdrawn = await db.query<{ id: number; incident_id: string; request_id: string | null; approver: string }>(
+    `SELECT a.id, a.incident_id, a.request_id, a.approver FROM approvals a
+     WHERE a.withdrawn_at IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM audit_events e
+       WHERE e.incident_id = a.incident_id AND e.kind = 'approval.withdrawn' AND e.actor = a.approver AND e.data->>'requestId' = a.request_id::text)
+     ORDER BY a.id`,
+  );
+  for (const row of withdrawn.rows) {
+    mismatches.push({
+      table: 'approvals',
+      problem: `approvals row ${row.id} (${row.approver}, request ${row.request_id} of incident ${row.incident_id}) is marked withdrawn, but no approval.withdrawn event says so: it was changed outside Responder`,
+    });
+  }
+
   const orphanDecisions = await db.query<{ seq: number | null; id: number; kind: string; actor: string; incident_id: string }>(
     `SELECT e.seq, e.id, e.kind, e.actor, e.incident_id FROM audit_events e
      WHERE e.kind IN ('approval.granted', 'approval.rejected')

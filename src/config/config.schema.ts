@@ -241,6 +241,88 @@ const HttpExecutorSchema = z
   .strict()
   .default({});
 
+const MatrixIdSchema = z.string().regex(/^@[^:\s]+:\S+$/, 'expected a Matrix user id such as @alice:example.org');
+
+/** The Matrix approval bot: where it posts cards and whose reactions and commands count. */
+const MatrixSchema = z
+  .object({
+    /** e.g. https://matrix.example.org; the bot is off when absent. */
+    homeserverUrl: z.string().url().optional(),
+    /** The bot user's access token (or accessTokenFile). */
+    accessToken: SecretSchema.optional(),
+    /** The room cards go to, e.g. !abc123:example.org; the bot joins it when invited. */
+    roomId: z.string().regex(/^![^\s]+$/, 'expected a room id such as !abc123:example.org').optional(),
+    /** Matrix users mapped to Responder identities; anyone else is refused. Only approver and admin roles decide. */
+    users: z
+      .array(z.object({ matrixId: MatrixIdSchema, name: z.string().min(1), role: RoleSchema.default('approver') }).strict())
+      .default([]),
+    /** Mentioned in the card's thread when a request expires unanswered. */
+    onCall: z.array(MatrixIdSchema).default([]),
+    /** While the homeserver is unreachable, messages wait in the outbox; retries back off up to this. */
+    maxBackoffSeconds: z.coerce.number().positive().default(300),
+  })
+  .strict()
+  .superRefine((matrix, context) => {
+    if (!matrix.homeserverUrl) return;
+    if (!matrix.accessToken) context.addIssue({ code: 'custom', path: ['accessToken'], message: 'matrix.homeserverUrl is set: the bot needs accessToken or accessTokenFile' });
+    if (!matrix.roomId) context.addIssue({ code: 'custom', path: ['roomId'], message: 'matrix.homeserverUrl is set: the bot needs the roomId to post cards in' });
+    const seen = new Set<string>();
+    matrix.users.forEach((user, index) => {
+      if (seen.has(user.matrixId)) context.addIssue({ code: 'custom', path: ['users', index, 'matrixId'], message: `${user.matrixId} is listed twice` });
+      seen.add(user.matrixId);
+    });
+  })
+  .default({});
+
+export const NotifyEventSchema = z.enum(['incident-started', 'policy-denied', 'approval-requested', 'approval-expired', 'result', 'error']);
+export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
+const ALL_EVENTS = NotifyEventSchema.options;
+
+/** Chat webhooks and push notifications about incidents; each message goes through the durable outbox. */
+const NotifySchema = z
+  .object({
+    /** Slack-compatible incoming webhooks (Slack, Mattermost, Rocket.Chat, a Matrix hookshot): POST {"text": ...}. */
+    webhooks: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes'),
+            /** The webhook URL holds its own secret: urlFile reads it from a file. */
+            url: SecretSchema.pipe(z.string().url()),
+            events: z.array(NotifyEventSchema).default([...ALL_EVENTS]),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** ntfy topics: a push to a phone. */
+    ntfy: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes'),
+            /** The topic URL, e.g. https://ntfy.sh/responder-oncall. */
+            url: z.string().url(),
+            /** Access token for a protected topic (or tokenFile). */
+            token: SecretSchema.optional(),
+            /** ntfy priority 1 (min) to 5 (max) for ordinary messages; an expired approval is always sent at 5. */
+            priority: z.coerce.number().int().min(1).max(5).default(3),
+            events: z.array(NotifyEventSchema).default([...ALL_EVENTS]),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** While a receiver is unreachable its messages wait in the outbox; retries back off up to this. */
+    maxBackoffSeconds: z.coerce.number().positive().default(300),
+  })
+  .strict()
+  .superRefine((notify, context) => {
+    const names = [...notify.webhooks.map((w) => w.name), ...notify.ntfy.map((n) => n.name)];
+    names.forEach((name, index) => {
+      if (names.indexOf(name) !== index) context.addIssue({ code: 'custom', path: ['webhooks'], message: `notification channel name ${name} is used twice` });
+    });
+  })
+  .default({});
+
 export const ConfigSchema = z
   .object({
     server: z
@@ -355,6 +437,8 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    matrix: MatrixSchema,
+    notify: NotifySchema,
     execution: z
       .object({
         catalogDir: z.string().default('./remediations'),
@@ -452,6 +536,9 @@ export const SECRET_PATHS: readonly string[] = [
   'agent.apiKey',
   'mcp.servers.*.bearerToken',
   'mcp.serve.bearerToken',
+  'matrix.accessToken',
+  'notify.webhooks.*.url',
+  'notify.ntfy.*.token',
   'execution.kestra.password',
   'execution.kestra.token',
   'execution.http.endpoints.*.token',

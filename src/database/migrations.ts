@@ -461,6 +461,71 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
       ALTER TABLE remediation_runs ADD COLUMN failure text, ADD COLUMN outputs jsonb, ADD COLUMN cancelled_by text;
     `,
   },
+  {
+    id: 30,
+    name: 'a person may withdraw an approval while the request is open',
+    sql: `
+      -- A withdrawn decision stays for the record but no longer counts; the person may decide again, so
+      -- "one decision per person per request" holds for the decisions that count.
+      ALTER TABLE approvals ADD COLUMN withdrawn_at timestamptz;
+      DROP INDEX approvals_request_person;
+      CREATE UNIQUE INDEX approvals_request_person ON approvals (request_id, approver) WHERE request_id IS NOT NULL AND withdrawn_at IS NULL;
+    `,
+  },
+  {
+    id: 31,
+    name: 'durable outbox for chat and push messages',
+    sql: `
+      -- A message is stored before anyone tries to send it and stays until the receiver took it, so a
+      -- homeserver or webhook that is down loses nothing. dedupe_key makes enqueueing idempotent (a
+      -- replayed step or a restart enqueues the same key again). Delivered rows are kept as the record
+      -- of what was said; failed_at marks a message the receiver refused for good.
+      CREATE TABLE outbox (
+        id bigserial PRIMARY KEY,
+        channel text NOT NULL,
+        dedupe_key text NOT NULL UNIQUE,
+        payload jsonb NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        last_error text,
+        result jsonb,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        delivered_at timestamptz,
+        failed_at timestamptz
+      );
+      CREATE INDEX outbox_pending ON outbox (channel, id) WHERE delivered_at IS NULL AND failed_at IS NULL;
+    `,
+  },
+  {
+    id: 32,
+    name: 'Matrix approval cards, reactions and processed events',
+    sql: `
+      -- One card per approval request; event_id is set once the homeserver took it, and the row exists
+      -- from the moment the card is queued, so a restart never queues a second card.
+      CREATE TABLE matrix_cards (
+        request_id uuid PRIMARY KEY REFERENCES approval_requests (id),
+        incident_id uuid NOT NULL REFERENCES incidents (id),
+        room_id text NOT NULL,
+        short_id text NOT NULL,
+        event_id text UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX matrix_cards_incident ON matrix_cards (incident_id, created_at);
+      CREATE INDEX matrix_cards_short_id ON matrix_cards (short_id);
+      -- Events the bot acted on: a sync that hands them out again after a restart changes nothing.
+      CREATE TABLE matrix_inbox (
+        event_id text PRIMARY KEY,
+        received_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- Reactions that recorded a decision, so redacting exactly that reaction withdraws exactly that decision.
+      CREATE TABLE matrix_reactions (
+        event_id text PRIMARY KEY,
+        request_id uuid NOT NULL REFERENCES approval_requests (id),
+        sender text NOT NULL,
+        approver text NOT NULL
+      );
+    `,
+  },
 ];
 
 // Several replicas may start at once; one migrates, the others wait on this lock.

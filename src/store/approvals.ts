@@ -79,7 +79,7 @@ function toRequest(r: RequestRow, decisions: ApprovalDecision[]): ApprovalReques
 }
 
 export async function listApprovals(db: Queryable, incidentId: string): Promise<ApprovalDecision[]> {
-  const result = await db.query<DecisionRow>('SELECT * FROM approvals WHERE incident_id = $1 ORDER BY id', [incidentId]);
+  const result = await db.query<DecisionRow>('SELECT * FROM approvals WHERE incident_id = $1 AND withdrawn_at IS NULL ORDER BY id', [incidentId]);
   return result.rows.map(toDecision);
 }
 
@@ -94,7 +94,7 @@ export async function listApprovalRequests(db: Queryable, incidentId: string, de
 async function loadRequest(db: Queryable, id: string): Promise<ApprovalRequest | null> {
   const found = await db.query<RequestRow>('SELECT * FROM approval_requests WHERE id = $1', [id]);
   if (!found.rows[0]) return null;
-  const decisions = await db.query<DecisionRow>('SELECT * FROM approvals WHERE request_id = $1 ORDER BY id', [id]);
+  const decisions = await db.query<DecisionRow>('SELECT * FROM approvals WHERE request_id = $1 AND withdrawn_at IS NULL ORDER BY id', [id]);
   return toRequest(found.rows[0], decisions.rows.map(toDecision));
 }
 
@@ -128,6 +128,13 @@ export type DecisionWrite =
   | { kind: 'stale'; request: ApprovalRequest }
   | { kind: 'already-decided'; request: ApprovalRequest }
   | { kind: 'not-awaiting'; incidentState: string }
+  | { kind: 'not-found' };
+
+export type WithdrawalWrite =
+  | { kind: 'withdrawn'; request: ApprovalRequest }
+  /** The request is settled (or the incident moved on): a counted decision stays counted. */
+  | { kind: 'final'; request: ApprovalRequest }
+  | { kind: 'nothing-to-withdraw'; request: ApprovalRequest }
   | { kind: 'not-found' };
 
 const FINAL_KIND: Record<Exclude<ApprovalRequestState, 'open'>, string> = {
@@ -229,7 +236,7 @@ export function createApprovalStore(pool: Pool) {
         if (before.decisions.some((d) => d.approver === decision.approver)) return { kind: 'already-decided' as const, request: before };
         const inserted = await client.query(
           `INSERT INTO approvals (incident_id, request_id, approver, approved, reason, modifications, channel) VALUES ($1,$2,$3,$4,$5,$6,$7)
-           ON CONFLICT (request_id, approver) WHERE request_id IS NOT NULL DO NOTHING`,
+           ON CONFLICT (request_id, approver) WHERE request_id IS NOT NULL AND withdrawn_at IS NULL DO NOTHING`,
           [row.incident_id, row.id, decision.approver, decision.approved, decision.reason, decision.modifications ? toJsonb(decision.modifications) : null, decision.channel],
         );
         if (inserted.rowCount !== 1) return { kind: 'already-decided' as const, request: before };
@@ -259,6 +266,36 @@ export function createApprovalStore(pool: Pool) {
           await closeRequest(client, before, 'approved', `approved by ${[...before.decisions.map((d) => d.approver), decision.approver].join(', ')}`, decision.approver);
         }
         return { kind: 'recorded' as const, request: (await loadRequest(client, row.id))! };
+      });
+    },
+
+    /**
+     * Takes back one person's approval while the request is still open, under the same row lock as
+     * decide(): a withdrawal and the decision that would settle the request cannot both win. Only an
+     * approval is withdrawn; a rejection settles the request at once, so there is none to take back.
+     */
+    async withdraw(requestId: string, approver: string, channel: ApprovalChannelName): Promise<WithdrawalWrite> {
+      return withTransaction(pool, async (client) => {
+        const locked = await client.query<RequestRow & { incident_state: string }>(
+          'SELECT r.*, i.state AS incident_state FROM approval_requests r JOIN incidents i ON i.id = r.incident_id WHERE r.id = $1 FOR UPDATE OF r',
+          [requestId],
+        );
+        const row = locked.rows[0];
+        if (!row) return { kind: 'not-found' as const };
+        const before = (await loadRequest(client, row.id))!;
+        if (row.state !== 'open' || row.incident_state !== 'awaiting_approval') return { kind: 'final' as const, request: before };
+        const taken = await client.query(
+          'UPDATE approvals SET withdrawn_at = now() WHERE request_id = $1 AND approver = $2 AND approved AND withdrawn_at IS NULL',
+          [row.id, approver],
+        );
+        if (taken.rowCount !== 1) return { kind: 'nothing-to-withdraw' as const, request: before };
+        await appendAuditEvent(client, {
+          incidentId: row.incident_id,
+          actor: approver,
+          kind: 'approval.withdrawn',
+          data: { requestId: row.id, round: row.round, proposalHash: row.proposal_hash, channel },
+        });
+        return { kind: 'withdrawn' as const, request: (await loadRequest(client, row.id))! };
       });
     },
 
