@@ -12,7 +12,7 @@ import { inheritedEnvironment } from './config/process-environment.js';
 import { createAnsibleExecutor } from './execution/ansible-executor.js';
 import { configuredRemoteExecutors, createExecutorRegistry } from './execution/executor-registry.js';
 import { createApp } from './http/app.js';
-import { addAuditShippingMetrics, createMetrics } from './http/metrics.js';
+import { addAuditShippingMetrics, addOutboxMetrics, createMetrics } from './http/metrics.js';
 import { createConfiguredPolicyGate } from './policy/create-policy-gate.js';
 import { loadCatalog } from './remediation/catalog.js';
 import { loadInventoryHosts } from './remediation/inventory-hosts.js';
@@ -28,6 +28,8 @@ import { startMatrixBot } from './approval/matrix/matrix-bot.js';
 import { withdrawDecision } from './approval/withdraw-decision.js';
 import { createMatrixCardStore } from './store/matrix-cards.js';
 import { createOutboxStore } from './store/outbox.js';
+import { matrixNoticeSubscriber } from './approval/matrix/matrix-notice-subscriber.js';
+import { startNotifications } from './notify/start-notifications.js';
 import { createChangeFeed } from './http/change-feed.js';
 import { createIdentityResolver } from './http/identity.js';
 import { ensurePortFree, listen } from './http/listen.js';
@@ -161,6 +163,26 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
     if (matrixBot) stops.push(() => matrixBot.stop());
     // Channels that push requests to people (web UI live updates, Matrix) join this list; REST is pulled.
     const announcer = createApprovalAnnouncer(matrixBot ? [matrixBot.channel] : [], incidents, log);
+    // Incident news from the audit chain to webhooks, ntfy and the Matrix card's thread, through the outbox.
+    const notifications = startNotifications({
+      pool,
+      outbox,
+      incidents,
+      settings: { ...config.notify, maxBackoffMs: config.notify.maxBackoffSeconds * 1000, publicUrl: config.server.publicUrl ?? null },
+      subscribers: matrixBot
+        ? [
+            matrixNoticeSubscriber(matrixBot.channel, async (incidentId) => {
+              const routeName = (await incidents.get(incidentId))?.route;
+              const route = config.routes.find((r) => r.name === routeName);
+              const mention = route?.escalation?.matrixMention.length ? route.escalation.matrixMention : matrix.onCall;
+              return { mention, roomId: route?.escalation?.matrixRoomId ?? null };
+            }),
+          ]
+        : [],
+      log: log.child({ component: 'notify' }),
+    });
+    stops.push(() => notifications.stop());
+    addOutboxMetrics(metrics, { channels: [...(matrixBot ? ['matrix'] : []), ...notifications.channels], lag: () => outbox.lag() });
     const incidentWorkflow = registerIncidentWorkflow({
       incidents,
       approvals,

@@ -92,6 +92,16 @@ export const RouteSchema = z.object({
   mode: ModeSchema,
   /** Catalog action ids this route may propose; empty means the whole catalog. */
   actions: z.array(z.string()).default([]),
+  /** When an approval request of this route expires unanswered: who is told in Matrix besides the card's thread. */
+  escalation: z
+    .object({
+      /** Mentioned in the card's thread instead of matrix.onCall. */
+      matrixMention: z.array(z.string().regex(/^@[^:\s]+:\S+$/, 'expected a Matrix user id such as @alice:example.org')).default([]),
+      /** Another room (a team's room, a direct chat with the on-call) that gets the escalation too. */
+      matrixRoomId: z.string().regex(/^![^\s]+$/, 'expected a room id such as !abc123:example.org').optional(),
+    })
+    .strict()
+    .optional(),
 }).strict();
 export type Route = z.infer<typeof RouteSchema>;
 

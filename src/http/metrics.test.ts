@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addAuditShippingMetrics, createMetrics } from './metrics.js';
+import { addAuditShippingMetrics, addOutboxMetrics, createMetrics } from './metrics.js';
 
 describe('audit shipping metrics', () => {
   it('publish how many sealed events wait to be shipped and for how long, read at each scrape', async () => {
@@ -28,5 +28,16 @@ describe('incidents by state', () => {
     expect(text).toContain('responder_incidents{state="unverified"} 1');
     expect(text).toContain('responder_incidents{state="resolved"} 2');
     expect(text).toContain('responder_incidents{state="failed"} 0');
+  });
+});
+
+describe('outbox metrics', () => {
+  it('publish pending messages and the oldest one’s age per channel, zero for a channel with nothing waiting', async () => {
+    const metrics = createMetrics(async () => ({}));
+    addOutboxMetrics(metrics, { channels: ['matrix', 'ntfy:phone'], lag: async () => [{ channel: 'ntfy:phone', pending: 4, seconds: 93.5 }] });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('responder_outbox_pending_messages{channel="ntfy:phone"} 4');
+    expect(text).toContain('responder_outbox_lag_seconds{channel="ntfy:phone"} 93.5');
+    expect(text).toContain('responder_outbox_pending_messages{channel="matrix"} 0');
   });
 });

@@ -142,3 +142,35 @@ export function addAuditShippingMetrics(metrics: Pick<Metrics, 'registry'>, sour
     },
   });
 }
+
+/** Messages waiting in the outbox per channel (Matrix, each webhook and ntfy topic). */
+export interface OutboxLagSource {
+  channels: readonly string[];
+  lag(): Promise<readonly { channel: string; pending: number; seconds: number }[]>;
+}
+
+/** Outbox lag gauges, read from the database at each scrape: a receiver that is down shows as growing age. */
+export function addOutboxMetrics(metrics: Pick<Metrics, 'registry'>, source: OutboxLagSource): void {
+  const read = async () => {
+    const lag = new Map((await source.lag()).map((l) => [l.channel, l]));
+    return source.channels.map((channel) => lag.get(channel) ?? { channel, pending: 0, seconds: 0 });
+  };
+  new Gauge({
+    name: 'responder_outbox_pending_messages',
+    help: 'Messages queued for a notification or chat channel and not yet delivered (refused ones excluded).',
+    labelNames: ['channel'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      for (const l of await read()) this.set({ channel: l.channel }, l.pending);
+    },
+  });
+  new Gauge({
+    name: 'responder_outbox_lag_seconds',
+    help: 'Age of the oldest undelivered message per channel (0 when caught up).',
+    labelNames: ['channel'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      for (const l of await read()) this.set({ channel: l.channel }, l.seconds);
+    },
+  });
+}

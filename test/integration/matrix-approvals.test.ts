@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../src/approval/matrix/approval-card.js';
+import { matrixNoticeSubscriber } from '../../src/approval/matrix/matrix-notice-subscriber.js';
 import { describeApprovalChannelContract, type ChannelUnderTest } from '../../src/approval/approval-channel.contract.js';
 import type { ApprovalRequest } from '../../src/domain/approval.js';
 import { startMatrixWorld, waitFor, type MatrixWorld } from '../support/matrix-world.js';
@@ -121,6 +122,28 @@ describe('Matrix approvals against a real Synapse', () => {
     expect(await decisions(next)).toEqual([]);
     const events = await world.alice.messages(world.roomId, 300);
     expect(events.some((e) => e.content.body?.includes('alice: not counted (stale-request)'))).toBe(true);
+  });
+
+  it("tells what happens next in the card's thread, and mentions the on-call when nobody decided", async () => {
+    const request = await world.openRequest(1);
+    const card = await posted(request);
+    const subscriber = matrixNoticeSubscriber(world.bot.channel, async () => ({ mention: [world.bob.userId], roomId: null }));
+    const notice = { incidentId: request.incidentId, subject: 'DiskFull on web1 @room', link: 'https://responder.example.org/incidents/x', state: null };
+    await subscriber.onNotice({ ...notice, kind: 'executing', detail: 'Executing the approved action' }, 9001);
+    await subscriber.onNotice({ ...notice, kind: 'result', state: 'resolved', detail: 'Resolved (verified): the alert condition cleared' }, 9002);
+    await subscriber.onNotice({ ...notice, kind: 'approval-expired', state: 'expired', detail: 'expired' }, 9003);
+    // Told again (a crash before the position moved): said once.
+    await subscriber.onNotice({ ...notice, kind: 'executing', detail: 'Executing the approved action' }, 9001);
+    await world.settled();
+    const events = await world.bob.messages(world.roomId, 300);
+    const thread = events.filter((e) => e.content['m.relates_to']?.rel_type === 'm.thread' && e.content['m.relates_to']?.event_id === card.eventId);
+    expect(thread.map((e) => e.content.body)).toEqual([
+      '⚙️ Executing the approved action.',
+      '✅ Verified: Resolved (verified): the alert condition cleared',
+      `${world.bob.userId}: ⏰ Nobody decided on DiskFull on web1 @\u2060room before the deadline. Please look: https://responder.example.org/incidents/x`,
+    ]);
+    expect(thread[2]!.content['m.mentions']).toEqual({ user_ids: [world.bob.userId] });
+    expect(thread[0]!.content['m.mentions']).toEqual({});
   });
 
   it('posts no second card after a restart', async () => {

@@ -19,6 +19,8 @@ const MatrixOutboxPayloadSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('thread'), requestId: z.string().uuid().nullable(), incidentId: z.string().uuid(), content: z.record(z.unknown()) }),
   /** An answer to a person, in the thread of the event they acted on. */
   z.object({ kind: z.literal('reply'), rootEventId: z.string(), content: z.record(z.unknown()) }),
+  /** A message in another room (an escalation to a team's room or a direct chat). */
+  z.object({ kind: z.literal('room'), roomId: z.string(), content: z.record(z.unknown()) }),
 ]);
 export type MatrixOutboxPayload = z.infer<typeof MatrixOutboxPayloadSchema>;
 
@@ -55,6 +57,8 @@ export function createMatrixApprovalChannel(deps: { cards: MatrixCardStore; sett
   const channel: ApprovalChannel & {
     /** A line in the incident's newest card thread (executing, verified, failed); nothing when it never had a card. */
     followUp(incidentId: string, key: string, content: MatrixMessage): Promise<void>;
+    /** A message in another room, once per key. */
+    postToRoom(roomId: string, key: string, content: MatrixMessage): Promise<void>;
   } = {
     name: 'matrix',
     async post(notice) {
@@ -84,6 +88,10 @@ export function createMatrixApprovalChannel(deps: { cards: MatrixCardStore; sett
     async followUp(incidentId, key, content) {
       if (!(await cards.latestFor(incidentId))) return;
       await cards.queue(`follow:${incidentId}:${key}`, { kind: 'thread', requestId: null, incidentId, content: content as unknown as JsonObject });
+      deps.kick();
+    },
+    async postToRoom(roomId, key, content) {
+      await cards.queue(`room:${key}`, { kind: 'room', roomId, content: content as unknown as JsonObject });
       deps.kick();
     },
   };
@@ -122,6 +130,10 @@ export async function deliverMatrixMessage(
         if (!target) return { kind: 'delivered', result: { skipped: 'no card for this incident' } };
         if (!target.eventId) return { kind: 'retry', error: 'the card is not posted yet' };
         const eventId = await connection.send(target.roomId, 'm.room.message', inThread(content, target.eventId) as unknown as Record<string, unknown>, txnId);
+        return { kind: 'delivered', result: { eventId } };
+      }
+      case 'room': {
+        const eventId = await connection.send(payload.roomId, 'm.room.message', payload.content, txnId);
         return { kind: 'delivered', result: { eventId } };
       }
       case 'reply': {
