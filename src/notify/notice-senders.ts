@@ -39,10 +39,12 @@ export function ntfyBody(notice: IncidentNotice, topicUrl: string, priority: num
   const url = new URL(topicUrl);
   const segments = url.pathname.split('/').filter(Boolean);
   const topic = segments.pop() ?? '';
-  url.pathname = `/${segments.join('/')}`;
+  // A server behind a path prefix keeps it: publishing goes to the prefix's root.
+  url.pathname = segments.length > 0 ? `/${segments.join('/')}/` : '/';
+  url.search = '';
   const urgent = notice.kind === 'approval-expired' ? 5 : notice.kind === 'approval-requested' || notice.kind === 'error' ? Math.max(priority, 4) : priority;
   return {
-    serverUrl: url.toString().replace(/\/+$/, '/'),
+    serverUrl: url.toString(),
     body: {
       topic,
       title: `Responder: ${notice.subject}`.slice(0, 250),
