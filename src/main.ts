@@ -183,11 +183,12 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
     });
     stops.push(() => notifications.stop());
     addOutboxMetrics(metrics, { channels: [...(matrixBot ? ['matrix'] : []), ...notifications.channels], lag: () => outbox.lag() });
+    const runs = createRunStore(pool);
     const incidentWorkflow = registerIncidentWorkflow({
       incidents,
       approvals,
       announcer,
-      runs: createRunStore(pool),
+      runs,
       investigations: createInvestigationStore(pool),
       catalog,
       policyGate,
@@ -212,6 +213,8 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
         policyRetrySeconds: config.policy.retrySeconds,
         verificationTimeoutSeconds: config.verification.timeoutSeconds,
         verificationIntervalSeconds: config.verification.intervalSeconds,
+        maxConcurrentRuns: config.execution.maxConcurrentRuns,
+        slotRetrySeconds: 2,
       },
       escalate: (incident) =>
         escalateExpiredApproval({ webhookUrl: config.approval.escalationWebhookUrl ?? null, publicUrl: config.server.publicUrl ?? null, timeoutMinutes: config.approval.timeoutMinutes }, incident, log),
@@ -268,6 +271,7 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
         access,
         decide: (submission) => submitDecision(decisionDeps, submission),
         bodyLimitBytes: config.server.apiBodyLimitBytes,
+        cancelRun: (incidentId, actor, reason) => runs.requestCancel(incidentId, actor, reason),
       },
       web: {
         incidents: { list: incidents.list, getRecord: records.get, countByState: incidents.countByState },

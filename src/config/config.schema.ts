@@ -251,13 +251,16 @@ const HttpExecutorSchema = z
   .strict()
   .default({});
 
+/** Where Responder sends: http or https only (a javascript: or file: URL parses as a URL too). */
+const HttpUrlSchema = z.string().url().refine((url) => /^https?:\/\//i.test(url), 'expected an http:// or https:// URL');
+
 const MatrixIdSchema = z.string().regex(/^@[^:\s]+:\S+$/, 'expected a Matrix user id such as @alice:example.org');
 
 /** The Matrix approval bot: where it posts cards and whose reactions and commands count. */
 const MatrixSchema = z
   .object({
     /** e.g. https://matrix.example.org; the bot is off when absent. */
-    homeserverUrl: z.string().url().optional(),
+    homeserverUrl: HttpUrlSchema.optional(),
     /** The bot user's access token (or accessTokenFile). */
     accessToken: SecretSchema.optional(),
     /** The room cards go to, e.g. !abc123:example.org; the bot joins it when invited. */
@@ -298,7 +301,7 @@ const NotifySchema = z
           .object({
             name: z.string().regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes'),
             /** The webhook URL holds its own secret: urlFile reads it from a file. */
-            url: SecretSchema.pipe(z.string().url()),
+            url: SecretSchema.pipe(HttpUrlSchema),
             events: z.array(NotifyEventSchema).default([...ALL_EVENTS]),
           })
           .strict(),
@@ -311,7 +314,7 @@ const NotifySchema = z
           .object({
             name: z.string().regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes'),
             /** The topic URL, e.g. https://ntfy.sh/responder-oncall. */
-            url: z.string().url(),
+            url: HttpUrlSchema,
             /** Access token for a protected topic (or tokenFile). */
             token: SecretSchema.optional(),
             /** ntfy priority 1 (min) to 5 (max) for ordinary messages; an expired approval is always sent at 5. */

@@ -462,6 +462,23 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
     `,
   },
   {
+    id: 41,
+    name: 'one run at a time per target, a global limit, and cancel requests',
+    sql: `
+      -- target_key: the entry's target inputs (host=web1,service=nginx); two runs with the same key never
+      -- overlap. slot_acquired_at: the run may start (its target is free and the global limit allows it);
+      -- a claimed run without it is waiting. cancel_requested_*: an admin asked; the process running it
+      -- sees the row and stops it, whichever replica that is.
+      ALTER TABLE remediation_runs
+        ADD COLUMN target_key text,
+        ADD COLUMN slot_acquired_at timestamptz,
+        ADD COLUMN cancel_requested_by text,
+        ADD COLUMN cancel_requested_at timestamptz,
+        ADD COLUMN cancel_reason text;
+      CREATE INDEX remediation_runs_slots ON remediation_runs (target_key) WHERE slot_acquired_at IS NOT NULL AND state IN ('claimed', 'running');
+    `,
+  },
+  {
     id: 30,
     name: 'a person may withdraw an approval while the request is open',
     sql: `

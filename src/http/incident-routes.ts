@@ -21,7 +21,14 @@ export interface IncidentRouteDeps {
   decide(submission: DecisionSubmission): Promise<DecisionOutcome>;
   /** Cap on JSON API bodies (server.apiBodyLimitBytes). */
   bodyLimitBytes: number;
+  /**
+   * Asks the incident's waiting or running remediation to stop (the run store's requestCancel); null when it
+   * has none. Absent: the route answers 404.
+   */
+  cancelRun?(incidentId: string, actor: string, reason: string): Promise<{ runId: string; state: string } | null>;
 }
+
+const CancelBodySchema = z.object({ reason: z.string().trim().min(1, 'say why; it goes into the audit trail').max(1000) }).strict();
 
 const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
   forbidden: 403,
@@ -106,6 +113,36 @@ export function incidentRoutes(deps: IncidentRouteDeps): Hono {
       },
       202,
     );
+  });
+
+  // Admin only: stopping a remediation half-way can leave a target in between, which is an admin's call.
+  app.post('/api/v1/incidents/:id/cancel', async (c) => {
+    const cancelRun = deps.cancelRun;
+    if (!cancelRun) return problem(c, { status: 404, code: 'not-found', title: 'Cancelling is not available here' });
+    const access = authorize(c, deps.access, 'admin');
+    if (!access.ok) return access.response;
+    const id = c.req.param('id');
+    const record = z.string().uuid().safeParse(id).success ? await deps.incidents.getRecord(id) : null;
+    if (!record) return problem(c, { status: 404, code: 'not-found', title: 'No such incident', detail: id });
+    const body = await readLimited(c.req.raw, deps.bodyLimitBytes);
+    if (!body.ok) {
+      return problem(c, { status: 413, code: 'body-too-large', title: 'Body too large', detail: `the limit is ${deps.bodyLimitBytes} bytes (server.apiBodyLimitBytes)` });
+    }
+    let input: unknown;
+    try {
+      input = JSON.parse(body.bytes.toString('utf8'));
+    } catch {
+      return problem(c, { status: 400, code: 'malformed-json', title: 'Body is not valid JSON' });
+    }
+    const parsed = CancelBodySchema.safeParse(input);
+    if (!parsed.success) {
+      return problem(c, { status: 400, code: 'invalid-request', title: 'Invalid cancel request', errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    }
+    const requested = await cancelRun(id, access.identity!.name, parsed.data.reason);
+    if (!requested) {
+      return problem(c, { status: 409, code: 'nothing-running', title: 'Nothing to cancel', detail: `incident ${id} is ${record.state}: it has no remediation waiting or running` });
+    }
+    return c.json({ id, runId: requested.runId, runState: requested.state, cancelRequestedBy: access.identity!.name }, 202);
   });
 
   return app;

@@ -48,8 +48,21 @@ export interface RunClaim {
   kind: RunKind;
   actionId: string;
   target: string;
+  /** The entry's target inputs as one key (host=web1,service=nginx): two runs with the same key never overlap. */
+  targetKey?: string;
   inputs: JsonObject;
 }
+
+/** Whether a claimed run may start now. */
+export type SlotOutcome =
+  | { kind: 'acquired' }
+  | { kind: 'wait'; reason: string }
+  | { kind: 'cancelled'; by: string; reason: string }
+  /** The run is not claimed any more: it started before (a crash mid-run) or it ended. */
+  | { kind: 'gone' };
+
+/** Serialises slot decisions across replicas: one transaction at a time decides who may start. */
+const SLOT_LOCK = 7_261_041;
 
 export interface RunOutcome {
   state: RunState;
@@ -57,6 +70,8 @@ export interface RunOutcome {
   exitCode: number | null;
   output: string;
   outputs?: JsonObject;
+  /** Who cancelled it, when the state is cancelled. */
+  cancelledBy?: string | null;
 }
 
 export async function listRuns(db: Queryable, incidentId: string): Promise<RemediationRun[]> {
@@ -70,8 +85,8 @@ export function createRunStore(pool: Pool) {
     async claim(run: RunClaim): Promise<void> {
       await withTransaction(pool, async (client) => {
         const inserted = await client.query(
-          `INSERT INTO remediation_runs (id, incident_id, kind, action_id, target, inputs, state) VALUES ($1,$2,$3,$4,$5,$6,'claimed') ON CONFLICT (id) DO NOTHING`,
-          [run.id, run.incidentId, run.kind, run.actionId, run.target, toJsonb(run.inputs)],
+          `INSERT INTO remediation_runs (id, incident_id, kind, action_id, target, inputs, state, target_key) VALUES ($1,$2,$3,$4,$5,$6,'claimed',$7) ON CONFLICT (id) DO NOTHING`,
+          [run.id, run.incidentId, run.kind, run.actionId, run.target, toJsonb(run.inputs), run.targetKey ?? null],
         );
         if (inserted.rowCount === 1) {
           await appendAuditEvent(client, {
@@ -105,13 +120,14 @@ export function createRunStore(pool: Pool) {
       const output = wellFormedText(outcome.output);
       const failure = outcome.failure ?? null;
       await withTransaction(pool, async (client) => {
-        await client.query('UPDATE remediation_runs SET state = $2, exit_code = $3, output = $4, failure = $5, outputs = $6, finished_at = now() WHERE id = $1', [
+        await client.query('UPDATE remediation_runs SET state = $2, exit_code = $3, output = $4, failure = $5, outputs = $6, cancelled_by = $7, finished_at = now() WHERE id = $1', [
           runId,
           outcome.state,
           outcome.exitCode,
           output,
           failure,
           outcome.outputs ? toJsonb(outcome.outputs) : null,
+          outcome.cancelledBy ?? null,
         ]);
         // The output (a playbook's diff, say) can be long: the chain carries its digest, which verify checks against the row.
         const outputSha256 = createHash('sha256').update(output, 'utf8').digest('hex');
@@ -122,6 +138,65 @@ export function createRunStore(pool: Pool) {
           data: { runId, state: outcome.state, failure, exitCode: outcome.exitCode, outputSha256, outputBytes: Buffer.byteLength(output, 'utf8'), ...(outcome.outputs ? { outputs: outcome.outputs } : {}) },
         });
       });
+    },
+
+    /**
+     * Lets a claimed run start when no other run holds its target and fewer than `maxConcurrent` runs hold a
+     * slot. A slot is held by a run that acquired one and has not ended while its incident is still
+     * approved or executing, so a workflow that died between acquiring and running frees it with its incident.
+     */
+    async acquireSlot(runId: string, maxConcurrent: number): Promise<SlotOutcome> {
+      return withTransaction(pool, async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [SLOT_LOCK]);
+        const result = await client.query<{ state: string; target_key: string | null; slot_acquired_at: string | null; cancel_requested_by: string | null; cancel_reason: string | null; incident_id: string }>(
+          'SELECT state, target_key, slot_acquired_at, cancel_requested_by, cancel_reason, incident_id FROM remediation_runs WHERE id = $1',
+          [runId],
+        );
+        const run = result.rows[0];
+        if (!run || run.state !== 'claimed') return { kind: 'gone' };
+        if (run.cancel_requested_by) return { kind: 'cancelled', by: run.cancel_requested_by, reason: run.cancel_reason ?? '' };
+        if (run.slot_acquired_at) return { kind: 'acquired' };
+        const holders = await client.query<{ id: string; target_key: string | null; incident_id: string }>(
+          `SELECT r.id, r.target_key, r.incident_id FROM remediation_runs r JOIN incidents i ON i.id = r.incident_id
+           WHERE r.slot_acquired_at IS NOT NULL AND r.state IN ('claimed', 'running') AND i.state IN ('approved', 'executing') AND r.id <> $1
+           ORDER BY r.slot_acquired_at`,
+          [runId],
+        );
+        const sameTarget = run.target_key === null ? undefined : holders.rows.find((h) => h.target_key === run.target_key);
+        if (sameTarget) return { kind: 'wait', reason: `waiting for run ${sameTarget.id} (incident ${sameTarget.incident_id}) on the same target, ${run.target_key}, to finish: one run at a time per target` };
+        if (holders.rows.length >= maxConcurrent) {
+          return { kind: 'wait', reason: `waiting for a free slot: ${holders.rows.length} remediations are running (execution.maxConcurrentRuns: ${maxConcurrent})` };
+        }
+        await client.query('UPDATE remediation_runs SET slot_acquired_at = now() WHERE id = $1', [runId]);
+        await appendAuditEvent(client, { incidentId: run.incident_id, actor: 'responder', kind: 'run.slot-acquired', data: { runId, targetKey: run.target_key } });
+        return { kind: 'acquired' };
+      });
+    },
+
+    /**
+     * An admin's request to stop the incident's run (waiting or running). The process running it watches for
+     * this and stops the engine; null when the incident has no run that could be stopped.
+     */
+    async requestCancel(incidentId: string, actor: string, reason: string): Promise<{ runId: string; state: RunState } | null> {
+      return withTransaction(pool, async (client) => {
+        const result = await client.query<{ id: string; state: RunState }>(
+          `UPDATE remediation_runs SET cancel_requested_by = $2, cancel_requested_at = now(), cancel_reason = $3
+           WHERE incident_id = $1 AND kind IN ('execute', 'rollback') AND state IN ('claimed', 'running') AND cancel_requested_by IS NULL
+           RETURNING id, state`,
+          [incidentId, actor, reason],
+        );
+        const row = result.rows[0];
+        if (!row) return null;
+        await appendAuditEvent(client, { incidentId, actor, kind: 'run.cancel-requested', data: { runId: row.id, reason } });
+        return { runId: row.id, state: row.state };
+      });
+    },
+
+    /** Who asked to cancel this run, if anyone did. */
+    async cancelRequest(runId: string): Promise<{ by: string; reason: string } | null> {
+      const result = await pool.query<{ cancel_requested_by: string | null; cancel_reason: string | null }>('SELECT cancel_requested_by, cancel_reason FROM remediation_runs WHERE id = $1', [runId]);
+      const row = result.rows[0];
+      return row?.cancel_requested_by ? { by: row.cancel_requested_by, reason: row.cancel_reason ?? '' } : null;
     },
 
     async get(runId: string): Promise<RemediationRun | null> {

@@ -1,12 +1,14 @@
-import type { IncidentState } from '../domain/incident.js';
+import type { IncidentState, Mode } from '../domain/incident.js';
+import type { Incident } from '../domain/incident-record.js';
+import type { JsonObject } from '../domain/json-value.js';
 import type { ActionProposal } from '../domain/proposal.js';
+import type { Verification } from '../domain/verification.js';
+import { rollbackInputs, type CatalogEntry } from '../remediation/catalog.js';
 import { workflowIdFor } from './approval-message.js';
 import { isDurableRuntimeStopping, registerWorkflow, startWorkflow, step } from './durable-runtime.js';
-import { awaitDecisionStep, escalateStep, openApprovalStep, type ApprovalRound } from './steps/approval.js';
-import { dryRunStep } from './steps/dry-run.js';
+import { decideStep } from './steps/decide.js';
 import { evidenceStep, trustedIncidentStep } from './steps/evidence.js';
-import { claimExecutionStep, executeStep, runFailureReason } from './steps/execute.js';
-import { policyStep } from './steps/policy.js';
+import { runApprovedAction, runFailureReason } from './steps/execute.js';
 import { proposeStep } from './steps/propose.js';
 import { transition } from './steps/transition.js';
 import { verifyStep } from './steps/verify.js';
@@ -25,7 +27,7 @@ async function respondToIncident(d: WorkflowDeps, incidentId: string): Promise<I
   // From here on the alert's own expression and change query are claims: only the trusted ones run.
   const { incident: checked, trusted } = await trustedIncidentStep(d, incident);
   const evidence = await evidenceStep(d, checked, trusted);
-  let proposal = await proposeStep(d, checked, evidence, route?.actions ?? []);
+  const proposal = await proposeStep(d, checked, evidence, route?.actions ?? []);
 
   if (mode === 'diagnose-only' || proposal.action === null) {
     const reason = mode === 'diagnose-only' ? 'diagnose-only route: diagnosis recorded, nothing executed' : 'no action proposed; a human needs to look';
@@ -36,72 +38,15 @@ async function respondToIncident(d: WorkflowDeps, incidentId: string): Promise<I
     return 'resolved';
   }
 
-  let carriedApproval: ApprovalRound['carriedApproval'];
-  for (let round = 1; ; round += 1) {
-    const actionProposal = proposal as ActionProposal;
-    const entry = d.catalog.get(actionProposal.action.id)!;
-    const dryRun = await dryRunStep(d, incident, entry, actionProposal, round);
-    const decision = await policyStep(d, { incident, mode, entry, proposal: actionProposal, dryRun: { ok: dryRun.ok, skipped: dryRun.skipped }, round });
-    if (decision === null) return 'resolved';
-    if (!decision.allow) {
-      await transition(d, incidentId, `record-denial-${round}`, { from: ['proposed'], to: 'denied', actor: 'policy', reason: decision.deny.join('; ') || 'policy did not allow this action' });
-      return 'denied';
-    }
-    // Policy sees the mode and decides when no human is needed (auto mode, or read-only actions). A modified
-    // proposal always goes back to people: it was never what policy allowed on its own.
-    if (round === 1 && decision.auto_execute && !decision.require_approval) {
-      await transition(d, incidentId, 'auto-approve-1', { from: ['proposed'], to: 'approved', actor: 'policy', reason: 'policy allows automatic execution' });
-      break;
-    }
-    const request = await openApprovalStep(d, { incident, entry, proposal: actionProposal, dryRun, decision, round, carriedApproval });
-    const waiting = `waiting for ${request.approvalsRequired} approval(s) of request ${request.id}`;
-    if (!(await transition(d, incidentId, `request-approval-${round}`, { from: ['proposed'], to: 'awaiting_approval', actor: RESPONDER, reason: waiting, audit: { requestId: request.id, approvalsRequired: request.approvalsRequired } }))) {
-      await step(`close-approval-request-${round}`, () => d.approvals.finish(request.id, 'closed', 'the incident was closed before people were asked'), { retries: DB_RETRIES });
-      return 'resolved';
-    }
-    const outcome = await awaitDecisionStep(d, request);
-    const settled = outcome.request;
-    if (outcome.kind === 'closed') return 'resolved';
-    if (outcome.kind === 'expired') {
-      if (await transition(d, incidentId, 'expire', { from: ['awaiting_approval'], to: 'expired', actor: RESPONDER, reason: `no decision within ${d.settings.approvalTimeoutSeconds}s; escalated` })) {
-        await escalateStep(d, incident);
-      }
-      return 'expired';
-    }
-    if (outcome.kind === 'rejected') {
-      const rejection = settled.decisions.find((x) => !x.approved)!;
-      await transition(d, incidentId, 'record-rejection', { from: ['awaiting_approval'], to: 'rejected', actor: rejection.approver, reason: rejection.reason, audit: { requestId: settled.id } });
-      return 'rejected';
-    }
-    if (outcome.kind === 'approved') {
-      const approvers = settled.decisions.filter((x) => x.approved).map((x) => x.approver);
-      if (!(await transition(d, incidentId, 'record-approval', { from: ['awaiting_approval'], to: 'approved', actor: approvers.join(','), reason: `approved by ${approvers.join(', ')}`, audit: { requestId: settled.id, proposalHash: settled.proposalHash } }))) {
-        return 'resolved';
-      }
-      break;
-    }
-    // Superseded: someone approved changed inputs. They are a new proposal: validation, dry-run, policy and a new request.
-    const modifier = settled.decisions.find((x) => x.approver === settled.modifiedBy)!;
-    const modified = { ...actionProposal, action: { ...actionProposal.action, inputs: settled.modifications! } };
-    const problems = d.catalog.validateInputs(entry.id, modified.action.inputs);
-    if (problems.length > 0) {
-      await transition(d, incidentId, `reject-modifications-${round}`, { from: ['awaiting_approval'], to: 'rejected', actor: RESPONDER, reason: `modified inputs are invalid: ${problems.join('; ')}` });
-      return 'rejected';
-    }
-    proposal = modified;
-    carriedApproval = { approver: modifier.approver, channel: modifier.channel, reason: modifier.reason };
-    if (!(await transition(d, incidentId, `record-modified-proposal-${round}`, { from: ['awaiting_approval'], to: 'proposed', actor: modifier.approver, reason: 'approved with modifications; re-checking', patch: { proposal: modified }, audit: { requestId: settled.id } }))) {
-      return 'resolved';
-    }
-  }
-
-  const finalProposal = proposal as ActionProposal;
-  const entry = d.catalog.get(finalProposal.action.id)!;
-  await claimExecutionStep(d, incident, entry, finalProposal);
-  if (!(await transition(d, incidentId, 'start-execution', { from: ['approved'], to: 'executing', actor: RESPONDER, audit: { runId: `${incidentId}:execute` } }))) return 'resolved';
-  const run = await executeStep(d, incident, entry, finalProposal);
+  const decided = await decideStep(d, { incident, mode, firstRound: 1, rollback: false }, proposal as ActionProposal);
+  if (decided.kind === 'ended') return decided.state;
+  const approved = decided.proposal;
+  const entry = d.catalog.get(approved.action.id)!;
+  const ran = await runApprovedAction(d, incidentId, entry, approved.action.inputs, 'execute');
+  if (ran.kind === 'closed') return 'resolved';
+  const run = ran.run;
   if (run.outcome !== 'succeeded') {
-    await transition(d, incidentId, 'record-run-failure', { from: ['executing'], to: 'failed', actor: RESPONDER, reason: runFailureReason(run), audit: { runId: `${incidentId}:execute`, outcome: run.outcome, failure: run.failure } });
+    await transition(d, incidentId, 'record-run-failure', { from: ['executing', 'approved'], to: 'failed', actor: RESPONDER, reason: runFailureReason(run), audit: { runId: ran.runId, outcome: run.outcome, failure: run.failure } });
     return 'failed';
   }
 
@@ -115,8 +60,52 @@ async function respondToIncident(d: WorkflowDeps, incidentId: string): Promise<I
       : verification.outcome === 'skipped'
         ? `remediation succeeded but was not verified: ${verification.reason}`
         : `the alert condition still holds ${d.settings.verificationTimeoutSeconds}s after the remediation`;
+  const rollback = verification.outcome === 'still_firing' ? rollbackInputs(entry, approved.action.inputs) : null;
+  if (rollback) return rollBack(d, { incident, mode, round: decided.round, entry, inputs: approved.action.inputs, rollback, reason, verification });
   await transition(d, incidentId, 'record-verification', { from: ['verifying'], to: final, actor: RESPONDER, reason, patch: { verification } });
   return final;
+}
+
+/**
+ * The remediation ran and the condition still holds, and the catalog names its undo: the rollback is proposed
+ * as a new round through the same dry-run, policy and approval path, never run on its own. Whatever happens
+ * to it, the incident ends failed (the remediation did not work), saying what became of the rollback.
+ */
+async function rollBack(
+  d: WorkflowDeps,
+  r: { incident: Incident; mode: Mode; round: number; entry: CatalogEntry; inputs: JsonObject; rollback: { action: string; inputs: Record<string, unknown> }; reason: string; verification: Verification },
+): Promise<IncidentState> {
+  const incidentId = r.incident.id;
+  const problems = d.catalog.validateInputs(r.rollback.action, r.rollback.inputs);
+  if (problems.length > 0) {
+    await transition(d, incidentId, 'record-verification', { from: ['verifying'], to: 'failed', actor: RESPONDER, reason: `${r.reason}; its rollback ${r.rollback.action} cannot be proposed: ${problems.join('; ')}`, patch: { verification: r.verification } });
+    return 'failed';
+  }
+  const proposal: ActionProposal = {
+    diagnosis: `${r.entry.id} ran but ${r.reason.replace(/^the alert condition /, 'the condition ')}; rolling it back with ${r.rollback.action}.`,
+    evidence: [],
+    action: { id: r.rollback.action, inputs: r.rollback.inputs as JsonObject },
+    risk: d.catalog.get(r.rollback.action)!.risk,
+    confidence: 1,
+    source: 'runbook',
+  };
+  const proposed = await transition(d, incidentId, 'propose-rollback', {
+    from: ['verifying'],
+    to: 'proposed',
+    actor: RESPONDER,
+    reason: `${r.reason}; proposing its rollback ${r.rollback.action} for approval`,
+    patch: { verification: r.verification, proposal },
+    audit: { action: proposal.action, rollbackOf: r.entry.id },
+  });
+  if (!proposed) return 'resolved';
+  const decided = await decideStep(d, { incident: r.incident, mode: r.mode, firstRound: r.round + 1, rollback: true }, proposal);
+  if (decided.kind === 'ended') return decided.state;
+  const entry = d.catalog.get(decided.proposal.action.id)!;
+  const ran = await runApprovedAction(d, incidentId, entry, decided.proposal.action.inputs, 'rollback');
+  if (ran.kind === 'closed') return 'resolved';
+  const outcome = ran.run.outcome === 'succeeded' ? `rolled back with ${entry.id}` : `its rollback did not finish: ${runFailureReason(ran.run)}`;
+  await transition(d, incidentId, 'record-rollback', { from: ['executing', 'approved'], to: 'failed', actor: RESPONDER, reason: `the remediation did not clear the condition; ${outcome}`, audit: { runId: ran.runId, outcome: ran.run.outcome, failure: ran.run.failure } });
+  return 'failed';
 }
 
 export interface IncidentWorkflow {

@@ -35,6 +35,10 @@ export interface WorkflowDeps {
     policyRetrySeconds: number;
     verificationTimeoutSeconds: number;
     verificationIntervalSeconds: number;
+    /** execution.maxConcurrentRuns: remediations running at once across all targets. */
+    maxConcurrentRuns: number;
+    /** How often a run waiting for its target or a free slot looks again. */
+    slotRetrySeconds: number;
   };
   escalate(incident: Incident): Promise<Record<string, unknown>>;
   /** Measures a stage for /metrics. */
