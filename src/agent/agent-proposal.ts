@@ -35,11 +35,11 @@ export function allowedCatalogActions(catalog: Catalog, routeActions: readonly s
  * so the model is told exactly what it may propose. Validation does not rely on the provider honouring it.
  */
 export function proposalToolSchema(catalog: Catalog, allowed: readonly string[]): Record<string, unknown> {
+  // Each action's title and description are in the system prompt already; the schema says only what to send.
   const actions = allowed.map((id) => {
     const entry = catalog.get(id)!;
     return {
       type: 'object',
-      description: `${entry.title}: ${entry.description}`.trim(),
       properties: { id: { const: id }, inputs: entry.inputs },
       required: ['id', 'inputs'],
       additionalProperties: false,
@@ -48,21 +48,13 @@ export function proposalToolSchema(catalog: Catalog, allowed: readonly string[])
   return {
     type: 'object',
     properties: {
-      diagnosis: { type: 'string', description: 'What is wrong and why, in two or three sentences.' },
+      diagnosis: { type: 'string' },
       evidence: {
         type: 'array',
         minItems: 1,
-        items: {
-          type: 'object',
-          properties: {
-            source: { type: 'string', description: 'Where you saw it: a context section title or a tool name.' },
-            summary: { type: 'string', description: 'The fact, with its numbers.' },
-          },
-          required: ['source', 'summary'],
-          additionalProperties: false,
-        },
+        items: { type: 'object', properties: { source: { type: 'string' }, summary: { type: 'string' } }, required: ['source', 'summary'], additionalProperties: false },
       },
-      action: { anyOf: [...actions, { type: 'null', description: 'No action fits; a human should look.' }] },
+      action: { anyOf: [...actions, { type: 'null' }] },
       risk: { type: 'string', enum: ['low', 'medium', 'high'] },
       confidence: { type: 'number', minimum: 0, maximum: 1 },
     },

@@ -35,7 +35,7 @@ export function createInvestigator(deps: InvestigatorDeps): Investigator | null 
   const { agent } = deps;
   if (missingModelReason(agent) !== null) return null;
   const sources: ToolSource[] = [];
-  if (deps.createBuiltinServer) sources.push(inProcessSource('responder', deps.createBuiltinServer));
+  if (deps.createBuiltinServer) sources.push(inProcessSource('responder', deps.createBuiltinServer, { allow: deps.mcp.builtinTools }));
   sources.push(...deps.mcp.servers.map((server) => configuredSource(server, { inheritedEnv: deps.inheritedEnv })));
   const createModel = configuredModelFactory(agent);
   return {

@@ -150,6 +150,11 @@ const AgentSchema = z
         changeSelector: z.string().optional(),
         /** Alert labels that select the alert's logs in Loki, first present wins. */
         logLabels: z.array(z.string()).default(['service', 'job', 'app', 'instance']),
+        /**
+         * Metric names (a case-insensitive regex) summarised from the alert's instance as traffic and
+         * saturation, at most four metrics; empty turns the section off.
+         */
+        signalPattern: z.string().default('request|queue|backlog|connection|inflight|in_flight|latency|throughput|load'),
       })
       .strict()
       .default({}),
@@ -190,6 +195,25 @@ const McpSchema = z
   .object({
     /** Responder's own Prometheus/Loki tools, served in-process to the agent. */
     builtin: z.boolean().default(true),
+    /**
+     * The built-in tools the model is offered: each costs tokens on every model call, and the context
+     * pack already holds the alert's series, related alerts and logs. Empty offers all nine.
+     */
+    builtinTools: z
+      .array(
+        z.enum([
+          'query_prometheus',
+          'query_loki_logs',
+          'list_firing_alerts',
+          'list_alert_rules',
+          'list_prometheus_metric_names',
+          'list_prometheus_label_names',
+          'list_prometheus_label_values',
+          'list_loki_label_names',
+          'list_loki_label_values',
+        ]),
+      )
+      .default(['query_prometheus', 'query_loki_logs']),
     servers: z.array(McpServerSchema).default([]),
     /** `responder mcp serve --transport http`: bind address, port and optional bearer token. */
     serve: z

@@ -24,8 +24,16 @@ export interface ScenarioResult {
   transport: ToolTransport;
   investigation: Investigation;
   recall: { found: string[]; missing: string[] };
+  /** The key evidence in the first request alone (operator prompt and context pack): what a model that calls no tools sees. */
+  packRecall: { found: string[]; missing: string[] };
   /** Input tokens of the model's last call: everything it had been shown by the end. */
   tokensShown: number;
+  /** Input tokens of the first call: the fixed cost (tools, operator prompt) and the context pack. */
+  firstRequestTokens: number;
+  /** Input and output tokens of every call. */
+  investigationTokens: number;
+  /** The text of each model request, when the scripted model answered (for a real tokenizer's count). */
+  requestTexts?: string[];
   /** Bytes the backends answered with, against the bytes the model was shown from them. */
   rawBytes: number;
   shownBytes: number;
@@ -79,6 +87,8 @@ export async function runScenario(options: {
   catalog: Catalog;
   agent: AgentConfig;
   transport: ToolTransport;
+  /** The built-in tools offered (mcp.builtinTools); empty offers all. */
+  builtinTools: readonly string[];
   createModel(onRetry: (notice: RetryNotice) => void): ConfiguredModel;
 }): Promise<ScenarioResult> {
   const { scenario, world, agent } = options;
@@ -88,12 +98,12 @@ export async function runScenario(options: {
   let source: ToolSource;
   let httpServer: { close(): Promise<void> } | null = null;
   if (options.transport === 'in-process') {
-    source = inProcessSource('responder', createServer);
+    source = inProcessSource('responder', createServer, { allow: options.builtinTools });
   } else {
     const token = randomUUID();
     const served = await startBuiltinMcpHttpServer({ createServer, host: '127.0.0.1', port: 0, bearerToken: token });
     httpServer = served;
-    source = configuredSource({ name: 'responder', transport: 'http', url: served.url, bearerToken: token, args: [], env: {}, headers: {}, tools: [], timeoutMs: 30_000 });
+    source = configuredSource({ name: 'responder', transport: 'http', url: served.url, bearerToken: token, args: [], env: {}, headers: {}, tools: [...options.builtinTools], timeoutMs: 30_000 });
   }
   const incident = scenarioIncident(scenario);
   const toolbox = await openToolbox([source], { resultMaxBytes: agent.toolResultMaxBytes });
@@ -112,6 +122,8 @@ export async function runScenario(options: {
     });
     const shown = shownToModel(investigation);
     const found = scenario.keyEvidence.filter((k) => shown.includes(k));
+    const packShown = `${investigation.system}\n${investigation.prompt}`;
+    const packFound = scenario.keyEvidence.filter((k) => packShown.includes(k));
     const toolCalls = investigation.transcript.flatMap((e) => (e.kind === 'tool-call' ? [e] : []));
     const modelCalls = investigation.transcript.flatMap((e) => (e.kind === 'model-call' ? [e] : []));
     // As the workflow does: an agent that could not finish leaves the runbook's proposal.
@@ -123,7 +135,10 @@ export async function runScenario(options: {
       transport: options.transport,
       investigation,
       recall: { found, missing: scenario.keyEvidence.filter((k) => !found.includes(k)) },
+      packRecall: { found: packFound, missing: scenario.keyEvidence.filter((k) => !packFound.includes(k)) },
       tokensShown: modelCalls.at(-1)?.inputTokens ?? 0,
+      firstRequestTokens: modelCalls[0]?.inputTokens ?? 0,
+      investigationTokens: investigation.usage.totalTokens,
       rawBytes: context.sections.reduce((sum, s) => sum + s.rawBytes, 0) + toolCalls.reduce((sum, t) => sum + (t.rawBytes ?? t.resultBytes), 0),
       shownBytes: context.sections.reduce((sum, s) => sum + Buffer.byteLength(s.text), 0) + toolCalls.reduce((sum, t) => sum + t.shownBytes, 0),
       proposal,

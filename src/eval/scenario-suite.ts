@@ -5,7 +5,9 @@ import { resolveShippedPath } from '../config/package-paths.js';
 import { inheritedEnvironment } from '../config/process-environment.js';
 import { loadCatalog } from '../remediation/catalog.js';
 import { loadInventoryHosts } from '../remediation/inventory-hosts.js';
+import { promptText } from '../testing/llm-wire.js';
 import { scriptFromTurns, startScriptedLlmServer, type ScriptedLlmServer, type ScriptedTurn } from '../testing/scripted-llm-server.js';
+import { DEFAULT_BUILTIN_TOOLS } from '../tools/mcp-toolbox.js';
 import type { PrometheusBinaries } from './prometheus-server.js';
 import { runScenario, type ScenarioResult, type ToolTransport } from './run-scenario.js';
 import { loadScenarios, type Scenario } from './scenario.js';
@@ -29,6 +31,8 @@ export interface SuiteOptions {
   onResult?(result: ScenarioResult): void;
   /** The Prometheus and promtool to run (responder eval: eval.prometheusBinary and eval.promtoolBinary). */
   binaries?: PrometheusBinaries;
+  /** The built-in tools offered (mcp.builtinTools); the default set when absent, all when empty. */
+  builtinTools?: readonly string[];
 }
 
 /**
@@ -54,7 +58,10 @@ export async function runScenarioSuite(options: SuiteOptions): Promise<ScenarioR
     for (const scenario of scenarios) {
       for (const transport of options.transports) {
         scripted?.setScript(scriptFromTurns(scenarioTurns(scenario)));
-        const result = await runScenario({ scenario, world, catalog, agent, transport, createModel: configuredModelFactory(agent) });
+        const before = scripted?.requests.length ?? 0;
+        const result = await runScenario({ scenario, world, catalog, agent, transport, builtinTools: options.builtinTools ?? DEFAULT_BUILTIN_TOOLS, createModel: configuredModelFactory(agent) });
+        // What each request held, as text, for a real tokenizer to count beside the server's estimate.
+        if (scripted) result.requestTexts = scripted.requests.slice(before).map(promptText);
         options.onResult?.(result);
         results.push(result);
       }

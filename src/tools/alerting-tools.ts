@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { matchesSelector, SelectorArgumentSchema, toSelector } from './label-selector.js';
 import type { PrometheusAlert, PrometheusApi, PrometheusRule } from './prometheus-api.js';
 import { formatLabels, formatNumber, parseSampleValue } from './series-summary.js';
-import { datasourceUidArgument, omitted, readOnlyTool, runTool, type ErrorHints } from './tool-result.js';
+import { omitted, readOnlyTool, runTool, type ErrorHints } from './tool-result.js';
 
 const HINTS: ErrorHints = {
   prometheus_query_failed: 'Prometheus refused to list rules or alerts; carry on with query_prometheus.',
@@ -49,13 +49,12 @@ export function registerAlertingTools(server: McpServer, api: PrometheusApi): vo
     {
       ...readOnlyTool(
         'List firing alerts',
-        "Start an investigation here: lists the alerts Prometheus has firing now, one line each (name, state, since, value, labels, summary), oldest first. Use matchLabels to keep those on the same instance or job as the alert under investigation, e.g. {\"instance\":\"web1:9100\"}. Then list_alert_rules for the rules' expressions, and query_prometheus to see them over time.",
+        'Alerts firing now, one line each, oldest first; matchLabels keeps those with these label values. Then → list_alert_rules, query_prometheus.',
       ),
       inputSchema: {
-        datasourceUid: datasourceUidArgument,
-        matchLabels: z.record(z.string()).optional().describe('Optionally, labels an alert must carry with exactly these values, e.g. {"job":"node"}'),
-        includePending: z.boolean().optional().describe('Also list pending alerts (condition true but not yet for long enough); default false'),
-        limit: z.number().int().positive().optional().describe('The maximum number of alerts to return (default 50)'),
+        matchLabels: z.record(z.string()).optional(),
+        includePending: z.boolean().optional(),
+        limit: z.number().int().positive().optional().describe('default 50'),
       },
     },
     (args) =>
@@ -81,13 +80,12 @@ export function registerAlertingTools(server: McpServer, api: PrometheusApi): vo
     {
       ...readOnlyTool(
         'List alert rules',
-        "Lists Prometheus alerting rules, firing first, one line each: state (firing, pending, inactive — inactive means normal), name, group, health, the PromQL expression, labels and summary. Use it after list_firing_alerts to read the expression behind an alert, then query_prometheus on that expression. Filter with label_selectors, e.g. [{\"filters\":[{\"name\":\"severity\",\"type\":\"=\",\"value\":\"critical\"}]}]; the rule name matches as label 'alertname'.",
+        "Alerting rules, firing first, each with its PromQL; use after list_firing_alerts. label_selectors match labels and 'alertname'. Then → query_prometheus.",
       ),
       inputSchema: {
-        datasourceUid: datasourceUidArgument,
-        label_selectors: z.array(SelectorArgumentSchema).optional().describe('Optionally, a list of selectors; a rule is listed when it matches any of them'),
-        limit: z.number().int().positive().optional().describe('The maximum number of results to return (default 100)'),
-        page: z.number().int().positive().optional().describe('The page number to return (default 1)'),
+        label_selectors: z.array(SelectorArgumentSchema).optional(),
+        limit: z.number().int().positive().optional().describe('default 100'),
+        page: z.number().int().positive().optional(),
       },
     },
     (args) =>

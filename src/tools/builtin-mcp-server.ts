@@ -11,6 +11,7 @@ import { registerPrometheusTools } from './prometheus-tools.js';
 
 function instructions(prometheus: boolean, loki: boolean): string {
   return [
+    // datasourceUid is not advertised (it costs tokens on every call) but a call carrying it still works: unknown arguments are dropped.
     'Read-only tools under grafana/mcp-grafana tool names; datasourceUid is accepted and ignored, as there is one backend of each kind.',
     ...(prometheus
       ? [

@@ -5,9 +5,9 @@ import { labelMatches } from '../domain/label-match.js';
 // A fresh schema per use: a shared instance becomes a JSON Schema $ref, which some model APIs refuse.
 function labelMatcherSchema() {
   return z.object({
-    name: z.string().describe('The name of the label to match against'),
-    value: z.string().describe('The value to match against'),
-    type: z.enum(['=', '!=', '=~', '!~']).default('=').describe("One of '=', '!=', '=~' or '!~'"),
+    name: z.string(),
+    value: z.string(),
+    type: z.enum(['=', '!=', '=~', '!~']).default('='),
   });
 }
 

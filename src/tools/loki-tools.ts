@@ -2,8 +2,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { compactLogStreams } from './compact-log-streams.js';
 import type { LokiApi } from './loki-api.js';
-import { resolveTimeRange, TIME_FORMAT_HINT } from './parse-tool-time.js';
-import { datasourceUidArgument, omitted, readOnlyTool, runTool, type ErrorHints } from './tool-result.js';
+import { resolveTimeRange } from './parse-tool-time.js';
+import { omitted, readOnlyTool, runTool, type ErrorHints } from './tool-result.js';
 
 export interface LokiToolOptions {
   maxLineChars?: number;
@@ -21,9 +21,11 @@ const HINTS: ErrorHints = {
   loki_unreachable: 'Loki did not answer; carry on with other evidence, or try once more later.',
 };
 
-const WORKFLOW = 'WORKFLOW: list_loki_label_names → list_loki_label_values → query_loki_logs.';
-const startArgument = z.string().optional().describe(`Optionally, the start time of the query (default: an hour before the end); ${TIME_FORMAT_HINT}`);
-const endArgument = z.string().optional().describe(`Optionally, the end time of the query (default: now); ${TIME_FORMAT_HINT}`);
+// Terse on purpose: every description and schema is sent with every model call.
+const TIME_ARGUMENT = 'RFC3339, or now, now-1h, now-2h45m';
+const WORKFLOW = 'Then → query_loki_logs.';
+const startArgument = z.string().optional().describe(`default an hour before the end; ${TIME_ARGUMENT}`);
+const endArgument = z.string().optional().describe('default now');
 
 export function registerLokiTools(server: McpServer, api: LokiApi, options: LokiToolOptions = {}): void {
   const maxLineChars = options.maxLineChars ?? 300;
@@ -34,15 +36,14 @@ export function registerLokiTools(server: McpServer, api: LokiApi, options: Loki
     {
       ...readOnlyTool(
         'Query Loki logs',
-        `${WORKFLOW} Runs a LogQL log query and returns matching lines, compacted: each stream's labels once, identical lines folded into one with a count and time span, lines cut at ${maxLineChars} characters. Defaults: the last hour, limit ${DEFAULT_LIMIT} lines (at most ${MAX_LIMIT}), direction 'backward' (newest first). Use a selective stream selector and line filters, e.g. {app="web"} |= "error" or {host="web1"} |~ "timeout|refused".`,
+        `LogQL query, e.g. {app="web"} |= "error". Identical lines are folded with a count. Default the last hour, ${DEFAULT_LIMIT} lines (max ${MAX_LIMIT}), newest first. Find labels with the list_ tools → query_loki_logs.`,
       ),
       inputSchema: {
-        datasourceUid: datasourceUidArgument,
-        logql: z.string().min(1).describe('The LogQL query: a stream selector with at least one label matcher, then optional line filters (|= != |~ !~) and pipeline stages'),
+        logql: z.string().min(1),
         startRfc3339: startArgument,
         endRfc3339: endArgument,
-        limit: z.number().int().positive().optional().describe(`Optionally, the maximum number of log lines to return (default ${DEFAULT_LIMIT}, max ${MAX_LIMIT})`),
-        direction: z.enum(['forward', 'backward']).optional().describe("Optionally, 'forward' (oldest first) or 'backward' (newest first, default)"),
+        limit: z.number().int().positive().optional(),
+        direction: z.enum(['forward', 'backward']).optional(),
       },
     },
     (args) =>
@@ -69,9 +70,9 @@ export function registerLokiTools(server: McpServer, api: LokiApi, options: Loki
     {
       ...readOnlyTool(
         'List Loki label names',
-        `${WORKFLOW} Lists the label names on log streams (e.g. app, host, job) in a time range (default: the last hour), to build the stream selector of query_loki_logs.`,
+        `Label names of log streams, default the last hour. ${WORKFLOW}`,
       ),
-      inputSchema: { datasourceUid: datasourceUidArgument, startRfc3339: startArgument, endRfc3339: endArgument },
+      inputSchema: { startRfc3339: startArgument, endRfc3339: endArgument },
     },
     (args) =>
       runTool(HINTS, async () => {
@@ -85,11 +86,10 @@ export function registerLokiTools(server: McpServer, api: LokiApi, options: Loki
     {
       ...readOnlyTool(
         'List Loki label values',
-        `${WORKFLOW} Lists the values of one log stream label (e.g. labelName 'host' → web1, web2) in a time range (default: the last hour).`,
+        `Values of one log stream label, default the last hour. ${WORKFLOW}`,
       ),
       inputSchema: {
-        datasourceUid: datasourceUidArgument,
-        labelName: z.string().min(1).describe("The name of the label to retrieve values for (e.g. 'app', 'host', 'job')"),
+        labelName: z.string().min(1),
         startRfc3339: startArgument,
         endRfc3339: endArgument,
       },

@@ -3,7 +3,6 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpServerConfig } from '../config/config.schema.js';
 import { capToolResult } from './cap-tool-result.js';
@@ -48,11 +47,20 @@ export interface Toolbox {
 }
 
 
-export function inProcessSource(name: string, createServer: () => McpServer, timeoutMs = 30_000): ToolSource {
+/** Responder's own server's tools offered by default: the two queries; label and metadata tools on request. */
+export const DEFAULT_BUILTIN_TOOLS: readonly string[] = ['query_prometheus', 'query_loki_logs'];
+
+/** What an in-process source needs of a server: the high-level McpServer or the SDK's low-level Server. */
+export interface ConnectableServer {
+  connect(transport: Transport): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function inProcessSource(name: string, createServer: () => ConnectableServer, options: { allow?: readonly string[]; timeoutMs?: number } = {}): ToolSource {
   return {
     name,
-    allow: [],
-    timeoutMs,
+    allow: options.allow ?? [],
+    timeoutMs: options.timeoutMs ?? 30_000,
     async connect() {
       const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
       const server = createServer();

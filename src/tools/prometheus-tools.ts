@@ -2,10 +2,10 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../domain/errors.js';
 import { LabelMatcherSchema, SelectorSchema, selectorToPromQl, toSelector, type SelectorArgument } from './label-selector.js';
-import { parseToolTime, resolveTimeRange, TIME_FORMAT_HINT } from './parse-tool-time.js';
+import { parseToolTime, resolveTimeRange } from './parse-tool-time.js';
 import type { InstantSample, PrometheusApi, RangeSeries } from './prometheus-api.js';
 import { formatLabels, formatNumber, formatSeriesSummary, parseSampleValue, summariseSeries } from './series-summary.js';
-import { datasourceUidArgument, omitted, readOnlyTool, runTool, type ErrorHints } from './tool-result.js';
+import { omitted, readOnlyTool, runTool, type ErrorHints } from './tool-result.js';
 
 export interface PrometheusToolOptions {
   /** Series summarised per range query; the rest are counted. */
@@ -24,14 +24,16 @@ const HINTS: ErrorHints = {
   prometheus_unreachable: 'Prometheus did not answer; carry on with other evidence, or try once more later.',
 };
 
-const WORKFLOW = 'WORKFLOW: list_prometheus_metric_names → list_prometheus_label_values → query_prometheus.';
+// Terse on purpose: every description and schema is sent with every model call.
+const TIME_ARGUMENT = 'RFC3339, or now, now-1h, now-2h45m';
+const WORKFLOW = 'Then → query_prometheus.';
 
 const matchesArgument = z
   .array(z.union([z.string(), SelectorSchema, LabelMatcherSchema]))
   .optional()
-  .describe('Optionally, series selectors that a series must match, as PromQL (\'up{job="node"}\') or as {"filters":[{"name":"job","type":"=","value":"node"}]}');
-const startArgument = z.string().optional().describe(`Optionally, the start of the time range; ${TIME_FORMAT_HINT}`);
-const endArgument = z.string().optional().describe(`Optionally, the end of the time range; ${TIME_FORMAT_HINT}`);
+  .describe('Series selectors, e.g. up{job="node"}');
+const startArgument = z.string().optional().describe(TIME_ARGUMENT);
+const endArgument = z.string().optional().describe(TIME_ARGUMENT);
 
 function promQlSelectors(matches: readonly (string | SelectorArgument)[] | undefined): string[] | undefined {
   if (!matches || matches.length === 0) return undefined;
@@ -90,11 +92,10 @@ function listText(title: string, noun: string, values: readonly string[], limit:
 
 /** Shared by the two label-listing tools, as in mcp-grafana. */
 const labelListArguments = {
-  datasourceUid: datasourceUidArgument,
   matches: matchesArgument,
   startRfc3339: startArgument,
   endRfc3339: endArgument,
-  limit: z.number().int().positive().optional().describe('Optionally, the maximum number of results to return (default 100)'),
+  limit: z.number().int().positive().optional().describe('default 100'),
 };
 
 export function registerPrometheusTools(server: McpServer, api: PrometheusApi, options: PrometheusToolOptions = {}): void {
@@ -107,15 +108,14 @@ export function registerPrometheusTools(server: McpServer, api: PrometheusApi, o
     {
       ...readOnlyTool(
         'Query Prometheus metrics',
-        `${WORKFLOW} Query Prometheus with a PromQL expression. queryType 'range' (default) summarises each series over startTime..endTime in one line (last, min, max, mean, trend, change) instead of raw points; defaults: the last hour ending now, stepSeconds = range/${TARGET_POINTS} (at least 1). queryType 'instant' gives each series' value at endTime (default now). At most ${maxSeries} series are summarised (${maxSamples} for instant); aggregate with sum by (...) or topk(...) for more. Times: RFC3339 or relative to now, e.g. 'now', 'now-1h', 'now-2h45m'.`,
+        `PromQL query. range (default): one line per series (last, min, max, mean, trend) over startTime..endTime, default the last hour; instant: values at endTime. At most ${maxSeries} series: aggregate for more. Find names with the list_ tools first → query_prometheus.`,
       ),
       inputSchema: {
-        datasourceUid: datasourceUidArgument,
-        expr: z.string().min(1).describe('The PromQL expression to query'),
-        startTime: z.string().optional().describe(`The start time, for range queries (default: an hour before endTime); ${TIME_FORMAT_HINT}`),
-        endTime: z.string().optional().describe(`The end time (default: now); for instant queries the evaluation time; ${TIME_FORMAT_HINT}`),
-        stepSeconds: z.number().positive().optional().describe(`The step between points in seconds, for range queries (default: range/${TARGET_POINTS}, at least 1)`),
-        queryType: z.enum(['range', 'instant']).optional().describe("'range' (default) or 'instant'"),
+        expr: z.string().min(1),
+        startTime: z.string().optional().describe(TIME_ARGUMENT),
+        endTime: z.string().optional().describe('default now'),
+        stepSeconds: z.number().positive().optional(),
+        queryType: z.enum(['range', 'instant']).optional(),
       },
     },
     (args) =>
@@ -138,13 +138,12 @@ export function registerPrometheusTools(server: McpServer, api: PrometheusApi, o
     {
       ...readOnlyTool(
         'List Prometheus metric names',
-        `${WORKFLOW} Start here to find which metrics exist: lists metric names, filtered by a regex (unanchored, e.g. 'cpu|memory'), a page at a time.`,
+        `Metric names matching a regex (unanchored, e.g. 'cpu|memory'), a page at a time. ${WORKFLOW}`,
       ),
       inputSchema: {
-        datasourceUid: datasourceUidArgument,
-        regex: z.string().optional().describe('The regex to match against the metric names'),
-        limit: z.number().int().positive().max(1000).optional().describe('The maximum number of results to return (default 10)'),
-        page: z.number().int().positive().optional().describe('The page number to return (default 1)'),
+        regex: z.string().optional(),
+        limit: z.number().int().positive().max(1000).optional().describe('default 10'),
+        page: z.number().int().positive().optional(),
         startRfc3339: startArgument,
         endRfc3339: endArgument,
       },
@@ -170,7 +169,7 @@ export function registerPrometheusTools(server: McpServer, api: PrometheusApi, o
     {
       ...readOnlyTool(
         'List Prometheus label names',
-        `${WORKFLOW} Lists label names, optionally only those on series matching the selectors, to learn how series are told apart (job, instance, ...).`,
+        `Label names, optionally of series matching the selectors. ${WORKFLOW}`,
       ),
       inputSchema: labelListArguments,
     },
@@ -187,9 +186,9 @@ export function registerPrometheusTools(server: McpServer, api: PrometheusApi, o
     {
       ...readOnlyTool(
         'List Prometheus label values',
-        `${WORKFLOW} Gets the values of one label (e.g. instance, job), optionally only on series matching the selectors, to write exact matchers for query_prometheus.`,
+        `Values of one label (e.g. instance), optionally on series matching the selectors. ${WORKFLOW}`,
       ),
-      inputSchema: { ...labelListArguments, labelName: z.string().min(1).describe('The name of the label to query') },
+      inputSchema: { ...labelListArguments, labelName: z.string().min(1) },
     },
     (args) =>
       runTool(HINTS, async () => {

@@ -1,5 +1,4 @@
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
 import { ResponderError } from '../domain/errors.js';
 
 /** Where the built-in server reports the backend bytes behind a result; the toolbox reads it back. */
@@ -12,11 +11,6 @@ export const RAW_BYTES_META = 'responder/rawBytes';
 export function readOnlyTool(title: string, description: string): { title: string; description: string; annotations: ToolAnnotations } {
   return { title, description, annotations: { title, readOnlyHint: true, idempotentHint: true, destructiveHint: false, openWorldHint: false } };
 }
-
-export const datasourceUidArgument = z
-  .string()
-  .optional()
-  .describe('Accepted for compatibility with mcp-grafana and ignored: this server queries the one backend it is configured with');
 
 export interface ToolOutput {
   text: string;

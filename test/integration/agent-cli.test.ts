@@ -136,7 +136,9 @@ describe('responder eval', () => {
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.stdout).toContain('evaluating anthropic/scripted-eval');
     expect(result.stdout).toContain(`actions correct ${scenarios.length}/${scenarios.length}`);
-    expect(result.stdout).toMatch(new RegExp(`context recall ${scenarios.length}/${scenarios.length}, median tokens \\d+, compaction [\\d.]+×`));
+    expect(result.stdout).toMatch(
+      new RegExp(`context recall ${scenarios.length}/${scenarios.length}, pack-only recall \\d+/\\d+, median tokens \\d+, median first request \\d+, median investigation \\d+, compaction [\\d.]+×`),
+    );
     expect(result.status).toBe(0);
   });
 

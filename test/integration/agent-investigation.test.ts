@@ -16,7 +16,7 @@ import { loadCatalog } from '../../src/remediation/catalog.js';
 import { loadInventoryHosts } from '../../src/remediation/inventory-hosts.js';
 import { createBuiltinMcpServer } from '../../src/tools/builtin-mcp-server.js';
 import { createLokiApi } from '../../src/tools/loki-api.js';
-import { configuredSource, inProcessSource, openToolbox, type ToolSource } from '../../src/tools/mcp-toolbox.js';
+import { configuredSource, DEFAULT_BUILTIN_TOOLS, inProcessSource, openToolbox, type ToolSource } from '../../src/tools/mcp-toolbox.js';
 import { createPrometheusApi } from '../../src/tools/prometheus-api.js';
 import { scriptFromTurns, shownText, startScriptedLlmServer, type Script, type ScriptedLlmServer, type ScriptedQuirks, type ScriptedTurn } from '../../src/testing/scripted-llm-server.js';
 import { scenarioIncident } from '../../src/eval/run-scenario.js';
@@ -255,6 +255,25 @@ describe('agent investigation on a real Prometheus through MCP', () => {
     // The system prompt went out marked for Anthropic's cache.
     expect(JSON.stringify((llm.requests[0]!.raw as { system: unknown }).system)).toContain('"cache_control":{"type":"ephemeral"}');
   });
+  it("offers only the built-in server's default tools unless more are configured", async () => {
+    const prometheus = createPrometheusApi({ url: world.prometheus.url, timeoutMs: 5000 });
+    const loki = createLokiApi({ url: world.loki.url, timeoutMs: 5000 });
+    const source = inProcessSource('responder', () => createBuiltinMcpServer({ prometheus, loki, version: 'test' }), { allow: DEFAULT_BUILTIN_TOOLS });
+    const investigation = await run({ sources: [source], script: scriptFromTurns([queryLogs, submit(validProposal)]) });
+    expect(llm.requests[0]!.tools.map((t) => t.name)).toEqual(['query_prometheus', 'query_loki_logs', 'submit_proposal']);
+    expect(investigation.withheldTools.map((t) => t.tool).sort()).toEqual([
+      'list_alert_rules',
+      'list_firing_alerts',
+      'list_loki_label_names',
+      'list_loki_label_values',
+      'list_prometheus_label_names',
+      'list_prometheus_label_values',
+      'list_prometheus_metric_names',
+    ]);
+    expect(investigation.withheldTools.every((t) => t.reason === 'not on the allow-list')).toBe(true);
+    expect(investigation.outcome).toBe('proposed');
+  });
+
   it('only lets read-only tools on the allow-list reach the model', async () => {
     const mixed: ToolSource = {
       ...inProcessSource('ops', () => {

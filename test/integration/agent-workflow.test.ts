@@ -88,6 +88,8 @@ describe('the workflow with an LLM agent', () => {
     expect(record.investigation!.transcript[0]).toMatchObject({ kind: 'model-call', finishReason: 'tool-calls' });
     expect(record.investigation!.context[0]!.title).toBe('The alert');
     expect(record.investigation!.tools).toContain('query_prometheus');
+    // Label and metadata tools only when mcp.builtinTools asks for them.
+    expect(record.investigation!.withheldTools).toContainEqual({ server: 'responder', tool: 'list_prometheus_label_names', reason: 'not on the allow-list' });
     expect(record.investigation!.unavailableServers).toEqual([]);
     expect(record.audit.map((e) => e.kind)).toContain('agent.investigation');
     expect(record.runs.map((r) => r.kind)).toEqual(['dry-run']);

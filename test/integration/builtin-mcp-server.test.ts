@@ -128,7 +128,7 @@ describe.each([
       expect(tool.description, tool.name).toMatch(/→|Start an investigation here|after list_firing_alerts/);
     }
     const query = tools.find((t) => t.name === 'query_prometheus')!;
-    expect(Object.keys(query.inputSchema.properties ?? {})).toEqual(['datasourceUid', 'expr', 'startTime', 'endTime', 'stepSeconds', 'queryType']);
+    expect(Object.keys(query.inputSchema.properties ?? {})).toEqual(['expr', 'startTime', 'endTime', 'stepSeconds', 'queryType']);
     expect(query.inputSchema.required).toEqual(['expr']);
   });
 

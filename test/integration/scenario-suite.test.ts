@@ -18,7 +18,17 @@ beforeAll(async () => {
   console.log(formatScenarioReport(results));
 }, 240_000);
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 describe('planted-fault scenarios', () => {
+  it('stays within the token targets by design: last request, whole investigation, and the pack alone carries the facts', () => {
+    expect(median(results.map((r) => r.tokensShown))).toBeLessThanOrEqual(1760);
+    for (const result of results) expect(result.investigationTokens, result.scenario).toBeLessThanOrEqual(3400);
+    const packFound = results.reduce((sum, r) => sum + r.packRecall.found.length, 0);
+    const keyFacts = results.reduce((sum, r) => sum + r.packRecall.found.length + r.packRecall.missing.length, 0);
+    expect(packFound / keyFacts).toBeGreaterThanOrEqual(0.9);
+  });
+
   it('has at least the six faults the agent must handle', () => {
     expect(scenarios.map((s) => s.name).sort()).toEqual(
       expect.arrayContaining(['bad-config-change', 'disk-filling', 'error-spike-after-deploy', 'memory-leak', 'runaway-cpu', 'suspicious-traffic']),

@@ -29,6 +29,7 @@ export function registerEvalCommand(program: Command, cli: CliContext): void {
         directory: options.scenarios,
         transports: [options.transport],
         agent: config.agent,
+        builtinTools: config.mcp.builtinTools,
         binaries: config.eval,
         onResult: (r) => console.log(`  ${r.scenario}: ${r.actionCorrect ? 'correct' : 'WRONG'} (${r.chosenAction ?? 'no action'}; ${r.investigation.outcome})`),
       });
