@@ -99,6 +99,8 @@ export const RouteSchema = z.object({
       matrixMention: z.array(z.string().regex(/^@[^:\s]+:\S+$/, 'expected a Matrix user id such as @alice:example.org')).default([]),
       /** Another room (a team's room, a direct chat with the on-call) that gets the escalation too. */
       matrixRoomId: z.string().regex(/^![^\s]+$/, 'expected a room id such as !abc123:example.org').optional(),
+      /** Before expiring, ask once more with this longer deadline (a new request and card); unset expires at once. */
+      reaskMinutes: z.coerce.number().positive().optional(),
     })
     .strict()
     .optional(),

@@ -20,6 +20,8 @@ export interface ApprovalRound {
   round: number;
   /** The person whose modification led to this round approved its inputs already. */
   carriedApproval?: NewApprovalRequest['carriedApproval'];
+  /** How long people have; approval.timeoutMinutes unless the route re-asks with a longer deadline. */
+  deadlineSeconds?: number;
 }
 
 /** Opens this round's request for exactly these inputs after exactly this dry-run, and tells the channels. */
@@ -36,7 +38,7 @@ export async function openApprovalStep(d: WorkflowDeps, r: ApprovalRound): Promi
         proposalHash: proposalHash(r.entry.id, r.proposal.action.inputs, r.dryRun.output),
         approvalsRequired: Math.max(1, r.decision.approvals_required),
         policyReasons: r.decision.reasons,
-        deadline: new Date(Date.now() + d.settings.approvalTimeoutSeconds * 1000).toISOString(),
+        deadline: new Date(Date.now() + (r.deadlineSeconds ?? d.settings.approvalTimeoutSeconds) * 1000).toISOString(),
         carriedApproval: r.carriedApproval,
       }),
     { retries: DB_RETRIES },

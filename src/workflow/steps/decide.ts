@@ -33,6 +33,9 @@ export async function decideStep(d: WorkflowDeps, ctx: DecideContext, initial: A
   const name = (text: string) => (ctx.rollback ? `rollback-${text}` : text);
   let proposal = initial;
   let carriedApproval: ApprovalRound['carriedApproval'];
+  // A route may ask once more, with a longer deadline, before an unanswered request expires the incident.
+  const reaskMinutes = ctx.rollback ? undefined : d.routes.find((r) => r.name === incident.route)?.escalation?.reaskMinutes;
+  let deadlineSeconds: number | undefined;
   for (let round = ctx.firstRound; ; round += 1) {
     const entry = d.catalog.get(proposal.action.id)!;
     const dryRun = await dryRunStep(d, incident, entry, proposal, round);
@@ -50,7 +53,7 @@ export async function decideStep(d: WorkflowDeps, ctx: DecideContext, initial: A
       await transition(d, incidentId, 'auto-approve-1', { from: ['proposed'], to: 'approved', actor: 'policy', reason: 'policy allows automatic execution' });
       return { kind: 'approved', proposal, round };
     }
-    const request = await openApprovalStep(d, { incident, entry, proposal, dryRun, decision, round, carriedApproval });
+    const request = await openApprovalStep(d, { incident, entry, proposal, dryRun, decision, round, carriedApproval, deadlineSeconds });
     const waiting = `waiting for ${request.approvalsRequired} approval(s) of request ${request.id}${ctx.rollback ? ` to roll back with ${entry.id}` : ''}`;
     if (!(await transition(d, incidentId, `request-approval-${round}`, { from: ['proposed'], to: 'awaiting_approval', actor: RESPONDER, reason: waiting, audit: { requestId: request.id, approvalsRequired: request.approvalsRequired } }))) {
       await step(`close-approval-request-${round}`, () => d.approvals.finish(request.id, 'closed', 'the incident was closed before people were asked'), { retries: DB_RETRIES });
@@ -59,8 +62,18 @@ export async function decideStep(d: WorkflowDeps, ctx: DecideContext, initial: A
     const outcome = await awaitDecisionStep(d, request);
     const settled = outcome.request;
     if (outcome.kind === 'closed') return { kind: 'ended', state: 'resolved' };
+    if (outcome.kind === 'expired' && reaskMinutes !== undefined && deadlineSeconds === undefined) {
+      // The new request is announced like the first (a new card, an approval-requested notice): that is the nudge.
+      deadlineSeconds = reaskMinutes * 60;
+      const reason = `no decision within ${d.settings.approvalTimeoutSeconds}s; asking once more, for ${deadlineSeconds}s`;
+      if (!(await transition(d, incidentId, `reask-${round}`, { from: ['awaiting_approval'], to: 'proposed', actor: RESPONDER, reason, audit: { requestId: settled.id } }))) {
+        return { kind: 'ended', state: 'resolved' };
+      }
+      carriedApproval = undefined;
+      continue;
+    }
     if (outcome.kind === 'expired') {
-      if (await transition(d, incidentId, name('expire'), { from: ['awaiting_approval'], to: 'expired', actor: RESPONDER, reason: `no decision within ${d.settings.approvalTimeoutSeconds}s; escalated` })) {
+      if (await transition(d, incidentId, name('expire'), { from: ['awaiting_approval'], to: 'expired', actor: RESPONDER, reason: `no decision within ${deadlineSeconds ?? d.settings.approvalTimeoutSeconds}s; escalated` })) {
         await escalateStep(d, incident);
       }
       return { kind: 'ended', state: 'expired' };
