@@ -184,6 +184,22 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
     stops.push(() => notifications.stop());
     addOutboxMetrics(metrics, { channels: [...(matrixBot ? ['matrix'] : []), ...notifications.channels], lag: () => outbox.lag() });
     const runs = createRunStore(pool);
+    const executors = createExecutorRegistry({
+      ansible: createAnsibleExecutor({
+        binary: config.execution.ansiblePlaybookBinary,
+        inventory,
+        timeoutSeconds: config.execution.timeoutSeconds,
+        inheritedEnv: inheritedEnvironment(),
+        // Under the data dir this service holds the lock on: what a killed run left is removed at the next start.
+        workDir: join(resolve(config.dataDir), 'runs'),
+      }),
+      ...configuredRemoteExecutors(config.execution),
+    });
+    for (const entry of catalog.entries.values()) {
+      if (!executors.kinds().includes(entry.executor)) {
+        log.warn({ action: entry.id, executor: entry.executor }, `remediation ${entry.id} needs the ${entry.executor} executor, which is not configured (execution.${entry.executor}); an incident proposing it will fail`);
+      }
+    }
     const incidentWorkflow = registerIncidentWorkflow({
       incidents,
       approvals,
@@ -192,17 +208,7 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
       investigations: createInvestigationStore(pool),
       catalog,
       policyGate,
-      executors: createExecutorRegistry({
-        ansible: createAnsibleExecutor({
-          binary: config.execution.ansiblePlaybookBinary,
-          inventory,
-          timeoutSeconds: config.execution.timeoutSeconds,
-          inheritedEnv: inheritedEnvironment(),
-          // Under the data dir this service holds the lock on: what a killed run left is removed at the next start.
-          workDir: join(resolve(config.dataDir), 'runs'),
-        }),
-        ...configuredRemoteExecutors(config.execution),
-      }),
+      executors,
       prometheus,
       resolveExpression: (incident) =>
         resolveTrustedExpression({ incident, rules: prometheusApi ? async () => (await prometheusApi.rules()).data : null, trustAlertExpressions: config.intake.trustAlertExpressions }),
@@ -219,6 +225,7 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
       escalate: (incident) =>
         escalateExpiredApproval({ webhookUrl: config.approval.escalationWebhookUrl ?? null, publicUrl: config.server.publicUrl ?? null, timeoutMinutes: config.approval.timeoutMinutes }, incident, log),
       timed: (stage, work) => metrics.timed(stage, work),
+      recordRun: (kind, state, failure) => metrics.recordRun(kind, state, failure),
       log,
     });
     await startDurableRuntime({

@@ -41,3 +41,15 @@ describe('outbox metrics', () => {
     expect(text).toContain('responder_outbox_pending_messages{channel="matrix"} 0');
   });
 });
+
+describe('remediation runs', () => {
+  it('count each finished run by kind, state and why it failed', async () => {
+    const metrics = createMetrics(async () => ({}));
+    metrics.recordRun('dry-run', 'failed', 'no-hosts-matched');
+    metrics.recordRun('execute', 'succeeded', null);
+    metrics.recordRun('execute', 'succeeded', null);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('responder_remediation_runs_total{kind="dry-run",state="failed",failure="no-hosts-matched"} 1');
+    expect(text).toContain('responder_remediation_runs_total{kind="execute",state="succeeded",failure=""} 2');
+  });
+});

@@ -8,6 +8,8 @@ export interface Metrics {
   stageDuration: Histogram<'stage' | 'outcome'>;
   timed<T>(stage: string, work: () => Promise<T>): Promise<T>;
   recordInvestigation(investigation: Investigation): void;
+  /** A finished remediation run: dry-run, execute or rollback, its final state and, when failed, why. */
+  recordRun(kind: string, state: string, failure: string | null): void;
 }
 
 export function createMetrics(countIncidentsByState: () => Promise<Record<string, number>>): Metrics {
@@ -82,10 +84,19 @@ export function createMetrics(countIncidentsByState: () => Promise<Record<string
     labelNames: ['server', 'tool', 'outcome'] as const,
     registers: [registry],
   });
+  const remediationRuns = new Counter({
+    name: 'responder_remediation_runs_total',
+    help: 'Finished remediation runs by kind (dry-run, execute, rollback), state (succeeded, failed, timed_out, cancelled, skipped, unknown) and failure (no-hosts-matched, exit-status, ...; "" when none).',
+    labelNames: ['kind', 'state', 'failure'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     webhookRequests,
     stageDuration,
+    recordRun(kind, state, failure) {
+      remediationRuns.inc({ kind, state, failure: failure ?? '' });
+    },
     recordInvestigation(investigation) {
       const labels = { provider: investigation.provider, model: investigation.model };
       llmTokens.inc({ ...labels, direction: 'input' }, investigation.usage.inputTokens);

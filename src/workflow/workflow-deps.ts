@@ -43,6 +43,8 @@ export interface WorkflowDeps {
   escalate(incident: Incident): Promise<Record<string, unknown>>;
   /** Measures a stage for /metrics. */
   timed<T>(stage: string, work: () => Promise<T>): Promise<T>;
+  /** Counts a finished run for /metrics. */
+  recordRun(kind: string, state: string, failure: string | null): void;
   log: Logger;
 }
 

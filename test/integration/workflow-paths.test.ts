@@ -187,6 +187,8 @@ describe('one responder, many paths', () => {
     const metrics = await (await responder.get('/metrics')).text();
     expect(metrics).toMatch(/responder_incidents\{state="rejected"\} [1-9]/);
     expect(metrics).toMatch(/responder_incidents\{state="unverified"\} [1-9]/);
+    expect(metrics).toMatch(/responder_remediation_runs_total\{kind="execute",state="succeeded",failure=""\} [1-9]/);
+    expect(metrics).toMatch(/responder_remediation_runs_total\{kind="execute",state="failed",failure="exit-status"\} [1-9]/);
     expect(metrics).toMatch(/responder_webhook_requests_total\{source="alertmanager",outcome="accepted"\} [1-9]/);
     expect(metrics).toMatch(/responder_stage_duration_seconds_count\{stage="dry-run",outcome="ok"\} [1-9]/);
   });

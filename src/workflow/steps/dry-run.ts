@@ -21,6 +21,7 @@ export function dryRunStep(d: WorkflowDeps, incident: Incident, entry: CatalogEn
     const result = await d.timed('dry-run', () => executor.dryRun({ entry, inputs, runId }));
     const failure = failureOf(result);
     await d.runs.finish(runId, incident.id, { state: result.outcome, failure, exitCode: result.exitCode, output: result.output, outputs: 'outputs' in result ? result.outputs : undefined });
+    d.recordRun('dry-run', result.outcome, failure);
     const dryRun: DryRun = {
       ok: result.outcome === 'succeeded',
       skipped: result.outcome === 'skipped',

@@ -29,7 +29,7 @@ export function targetKeyOf(entry: CatalogEntry, inputs: Record<string, unknown>
     .join(',');
 }
 
-/** Step names of the first execution stay as they were, so a workflow recorded before rollbacks existed replays. */
+/** The first execution's steps keep their names; a rollback's are prefixed, so the record reads which is which. */
 const stepName = (kind: ApprovedRunKind, name: string) => (kind === 'execute' ? name : `rollback-${name}`);
 
 const CANCEL_POLL_MS = 1000;
@@ -61,7 +61,7 @@ export async function runApprovedAction(
   }
   // `gone` falls through: the run started before a crash, and executeStep records it as unknown.
   if (!(await transition(d, incidentId, stepName(kind, 'start-execution'), { from: ['approved'], to: 'executing', actor: RESPONDER, audit: { runId } }))) return { kind: 'closed' };
-  const run = await executeStep(d, incidentId, entry, inputs, runId, stepName(kind, 'run-remediation'));
+  const run = await executeStep(d, incidentId, entry, inputs, runId, kind);
   return { kind: 'finished', runId, run };
 }
 
@@ -87,11 +87,13 @@ async function waitForSlot(d: WorkflowDeps, incidentId: string, runId: string, k
  * Runs the action at most once: a run found already started was interrupted, and is never re-run on its own.
  * While it runs, an admin's cancel request (from any replica, through the database) stops the engine.
  */
-function executeStep(d: WorkflowDeps, incidentId: string, entry: CatalogEntry, inputs: JsonObject, runId: string, name: string): Promise<ExecutionOutcome> {
+function executeStep(d: WorkflowDeps, incidentId: string, entry: CatalogEntry, inputs: JsonObject, runId: string, kind: ApprovedRunKind): Promise<ExecutionOutcome> {
+  const name = stepName(kind, 'run-remediation');
   return step(name, async () => {
     if (!(await d.runs.start(runId))) {
       const output = 'the service stopped while this remediation was running; its outcome is unknown and it will not be re-run without a human';
       await d.runs.finish(runId, incidentId, { state: 'unknown', exitCode: null, output });
+      d.recordRun(kind, 'unknown', null);
       return { outcome: 'unknown' as const, failure: null, output };
     }
     const executor = d.executors.forEntry(entry);
@@ -126,6 +128,7 @@ function executeStep(d: WorkflowDeps, incidentId: string, entry: CatalogEntry, i
       outputs: 'outputs' in result ? result.outputs : undefined,
       cancelledBy: result.outcome === 'cancelled' ? cancelledBy : null,
     });
+    d.recordRun(kind, result.outcome, failure);
     return { outcome: result.outcome, failure, output: result.output, cancelledBy: result.outcome === 'cancelled' ? cancelledBy : null };
   });
 }
