@@ -82,6 +82,15 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
     await cards.queue(`reply:${eventId}`, { kind: 'reply', rootEventId, content: threadLine(text) as unknown as JsonObject });
     worker.kick();
   };
+  // Once per stranger and thread: someone who is not listed cannot make the bot flood the room by reacting.
+  const refuseStranger = async (sender: string, rootEventId: string) => {
+    await cards.queue(`stranger:${sender}:${rootEventId}`, {
+      kind: 'reply',
+      rootEventId,
+      content: threadLine(`${defuse(sender)} is not on Responder's list of Matrix approvers; nothing changed.`) as unknown as JsonObject,
+    });
+    worker.kick();
+  };
 
   async function cardFor(id: string | null, threadRoot: string | null): Promise<MatrixCard | string> {
     if (id === null) {
@@ -110,14 +119,13 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
     if (intent.kind === 'ignore') return;
     if (await cards.seen(event.event_id)) return;
     const identity = people.get(event.sender) ?? null;
-    const who = defuse(event.sender);
 
     if (intent.kind === 'vote') {
       const target = await cards.byEvent(intent.cardEventId);
       // A reaction on anything but a card means nothing here.
       if (target) {
         if (!identity) {
-          await reply(event.event_id, intent.cardEventId, `${who} is not on Responder's list of Matrix approvers; nothing changed.`);
+          await refuseStranger(event.sender, intent.cardEventId);
         } else {
           const outcome = await decide(identity, target, intent.approved, intent.approved ? '✅ in Matrix' : '❌ in Matrix');
           if (outcome.kind === 'recorded' && intent.approved) {
@@ -144,7 +152,7 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
     } else {
       const root = intent.threadRoot ?? event.event_id;
       if (!identity) {
-        await reply(event.event_id, root, `${who} is not on Responder's list of Matrix approvers; nothing changed.`);
+        await refuseStranger(event.sender, root);
       } else {
         const target = await cardFor(intent.id, intent.threadRoot);
         if (typeof target === 'string') {
