@@ -51,7 +51,7 @@ async function respondToIncident(d: WorkflowDeps, incidentId: string): Promise<I
   }
 
   await transition(d, incidentId, 'start-verification', { from: ['executing'], to: 'verifying', actor: RESPONDER });
-  const verification = await verifyStep(d, checked);
+  const verification = await verifyStep(d, checked, { entry, inputs: approved.action.inputs });
   // Resolved means verified: a remediation nothing could check is unverified, never resolved.
   const final: IncidentState = verification.outcome === 'cleared' ? 'resolved' : verification.outcome === 'skipped' ? 'unverified' : 'failed';
   const reason =
