@@ -287,6 +287,7 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
         sessions: createWebSessions({ tokens: config.auth.tokens }),
         changes,
         decide: (submission) => submitDecision(decisionDeps, submission),
+        cancelRun: (incidentId, actor, reason) => runs.requestCancel(incidentId, actor, reason),
         secureCookies: (config.server.publicUrl ?? '').startsWith('https://'),
         bodyLimitBytes: config.server.apiBodyLimitBytes,
       },

@@ -30,6 +30,8 @@ export interface WebRouteDeps {
   sessions: WebSessions;
   changes: ChangeFeed;
   decide(submission: DecisionSubmission): Promise<DecisionOutcome>;
+  /** Asks the incident's waiting or running remediation to stop; null when it has none (see incident-routes.ts). */
+  cancelRun?(incidentId: string, actor: string, reason: string): Promise<{ runId: string; state: string } | null>;
   /** Cookies get Secure when the public URL is https. */
   secureCookies: boolean;
   bodyLimitBytes: number;
@@ -123,7 +125,7 @@ export function webRoutes(deps: WebRouteDeps): Hono {
   app.get('/incidents/:id', async (c) => {
     const viewer = pageViewer(c);
     if (viewer instanceof Response) return viewer;
-    const notice = c.req.query('decided') === '1' ? 'Your decision was recorded.' : undefined;
+    const notice = c.req.query('decided') === '1' ? 'Your decision was recorded.' : c.req.query('cancelled') === '1' ? 'Cancel requested: the run is being stopped.' : undefined;
     return renderIncident(c, viewer, c.req.param('id'), { notice });
   });
 
@@ -150,6 +152,23 @@ export function webRoutes(deps: WebRouteDeps): Hono {
     if (outcome.kind === 'recorded') return c.redirect(`/incidents/${id}?decided=1`, 303);
     const status = ({ forbidden: 403, 'not-found': 404, 'not-awaiting-approval': 409, 'stale-request': 409, 'already-decided': 409, 'invalid-request': 400, 'invalid-modifications': 400, 'rate-limited': 429 } as const)[outcome.code];
     return renderIncident(c, viewer, id, { status, error: { detail: outcome.detail, errors: outcome.errors } });
+  });
+
+  app.post('/incidents/:id/cancel', async (c) => {
+    const viewer = viewerOf(c, deps);
+    if (viewer === 'bad-credentials' || viewer === null || !viewer.identity) return textPage(c, 401, 'sign in first');
+    if (crossOrigin(c)) return textPage(c, 403, 'cross-origin form post refused');
+    const form = await readForm(c, deps.bodyLimitBytes);
+    if (!form) return textPage(c, 413, 'form too large');
+    if (viewer.ambient && !deps.sessions.sameToken(form.csrf, viewer.csrf ?? undefined)) return textPage(c, 403, 'the form token is missing or stale; reload the page and try again');
+    const id = c.req.param('id');
+    if (!hasRole(viewer.identity.role, 'admin')) return renderIncident(c, viewer, id, { status: 403, error: { detail: `${viewer.identity.name} has the ${viewer.identity.role} role; cancelling a run needs admin` } });
+    if (!z.string().uuid().safeParse(id).success || !deps.cancelRun) return textPage(c, 404, 'no such incident');
+    const reason = (form.reason ?? '').trim().slice(0, 1000);
+    if (!reason) return renderIncident(c, viewer, id, { status: 400, error: { detail: 'say why the run is stopped; it goes into the audit trail' } });
+    const requested = await deps.cancelRun(id, viewer.identity.name, reason);
+    if (!requested) return renderIncident(c, viewer, id, { status: 409, error: { detail: 'nothing is waiting or running for this incident' } });
+    return c.redirect(`/incidents/${id}?cancelled=1`, 303);
   });
 
   app.get('/sign-in', (c) => {

@@ -148,6 +148,38 @@ describe('one run at a time per target, a global limit, and an admin cancel', ()
   }, 90_000);
 });
 
+describe('cancel from the incident page', () => {
+  let responder: TestResponder;
+  beforeAll(async () => {
+    responder = await startTestResponder({
+      routes: [{ name: 'automatic', matchers: ['agentic="true"'], mode: 'auto' }],
+      execution: { catalogDir: scratch, inventory: join(scratch, 'inventory.ini'), timeoutSeconds: 120 },
+      auth: { tokens: [`alice:${APPROVER_TOKEN}`, `vera:${VIEWER_TOKEN}:viewer`, `root:${ADMIN_TOKEN}:admin`] },
+    });
+  });
+  afterAll(async () => responder?.cleanup());
+
+  it('an admin sees a cancel form while the run is running, and it stops the run; an approver has no form and is refused', async () => {
+    const id = await open(responder, alert('CancelFromPage', 'page-cancel', { note: join(scratch, 'note-page.log'), seconds: '89' }));
+    await responder.waitFor(id, (r) => r.runs.some((run) => run.kind === 'execute' && run.state === 'running'));
+    const page = (token: string) => fetch(`${responder.url}/incidents/${id}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text());
+    expect(await page(ADMIN_TOKEN)).toContain('Cancel the execute of slow-restart (running)');
+    expect(await page(APPROVER_TOKEN)).not.toContain('Cancel the execute');
+    const post = (token: string, reason: string) =>
+      fetch(`${responder.url}/incidents/${id}/cancel`, { method: 'POST', redirect: 'manual', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ reason }).toString() });
+    expect((await post(APPROVER_TOKEN, 'stop')).status).toBe(403);
+    expect((await post(ADMIN_TOKEN, '   ')).status).toBe(400);
+    const done = await post(ADMIN_TOKEN, 'stop it from the page');
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toBe(`/incidents/${id}?cancelled=1`);
+    const record = await responder.waitFor(id, settled, 30_000);
+    expect(record.state).toBe('failed');
+    expect(record.runs.find((r) => r.kind === 'execute')).toMatchObject({ state: 'cancelled', cancelledBy: 'root' });
+    await expect.poll(() => sleepers('89'), { timeout: 15_000 }).toEqual([]);
+    expect(await page(ADMIN_TOKEN)).not.toContain('Cancel the execute');
+  }, 90_000);
+});
+
 describe('rollback', () => {
   let responder: TestResponder;
   let prometheus: RunningServer;

@@ -100,6 +100,8 @@ export function IncidentPage(props: IncidentPageProps) {
   const source = safeLink(latest?.generatorURL);
   const open = record.approvalRequests.find((r) => r.state === 'open');
   const canDecide = page.identity !== null && hasRole(page.identity.role, 'approver');
+  // A remediation or rollback waiting for its target or running: an admin may stop it.
+  const cancellable = record.runs.find((r) => r.kind !== 'dry-run' && (r.state === 'claimed' || r.state === 'running'));
   const proposal = record.proposal;
   const investigation = record.investigation;
   return (
@@ -241,6 +243,16 @@ export function IncidentPage(props: IncidentPageProps) {
         ) : (
           <p class="muted">Nothing has run.</p>
         )}
+        {cancellable && page.identity && hasRole(page.identity.role, 'admin') ? (
+          <form method="post" action={`/incidents/${record.id}/cancel`} class="cancel-run">
+            {page.csrf ? <input type="hidden" name="csrf" value={page.csrf} /> : null}
+            <label for="cancel-reason">Why stop it (goes into the audit trail)</label>
+            <input id="cancel-reason" name="reason" required maxlength={1000} />
+            <button type="submit">
+              Cancel the {cancellable.kind} of {cancellable.actionId} ({cancellable.state === 'claimed' ? 'waiting' : 'running'})
+            </button>
+          </form>
+        ) : null}
         {record.verification ? <p>Verification: {record.verification.outcome === 'skipped' ? `skipped (${record.verification.reason})` : record.verification.outcome.replaceAll('_', ' ')}</p> : null}
       </section>
 
