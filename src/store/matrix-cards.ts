@@ -71,13 +71,14 @@ export function createMatrixCardStore(pool: Pool) {
       return found.rows[0] ? toCard(found.rows[0]) : null;
     },
 
-    async seen(eventId: string): Promise<boolean> {
-      const found = await pool.query('SELECT 1 FROM matrix_inbox WHERE event_id = $1', [eventId]);
-      return found.rowCount === 1;
-    },
-
-    async markSeen(eventId: string): Promise<void> {
-      await pool.query('INSERT INTO matrix_inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING', [eventId]);
+    /**
+     * Claims an event for handling; false when this or another replica has it already. Claimed before it
+     * is handled, so two replicas following the same room act on it once (a crash mid-way loses it: the
+     * person sees no answer and reacts or types again).
+     */
+    async claim(eventId: string): Promise<boolean> {
+      const claimed = await pool.query('INSERT INTO matrix_inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING', [eventId]);
+      return claimed.rowCount === 1;
     },
 
     async rememberReaction(reaction: { eventId: string; requestId: string; sender: string; approver: string }): Promise<void> {

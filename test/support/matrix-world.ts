@@ -179,7 +179,8 @@ export async function startMatrixWorld(): Promise<MatrixWorld> {
     },
     async settled(eventId) {
       if (eventId) {
-        await waitFor(`the bot to handle ${eventId}`, async () => (await pool.query('SELECT 1 FROM matrix_inbox WHERE event_id = $1', [eventId])).rowCount === 1);
+        await waitFor(`the bot to take ${eventId}`, async () => (await pool.query('SELECT 1 FROM matrix_inbox WHERE event_id = $1', [eventId])).rowCount === 1);
+        await bot.idle();
       }
       // Announcements run in the background of a decision; give them a moment to queue.
       await sleep(300);

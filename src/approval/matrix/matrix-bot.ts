@@ -39,8 +39,8 @@ export interface MatrixBotDeps {
 
 export interface MatrixBot {
   channel: MatrixApprovalChannel;
-  /** Resolves once an event has been handled (tests wait on this instead of sleeping). */
-  readonly handled: EventTarget;
+  /** Resolves when every event received so far has been handled. */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -65,7 +65,6 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
   let connection: MatrixConnection | null = null;
   let stopped = false;
   let cancelWait: (() => void) | null = null;
-  const handled = new EventTarget();
 
   const worker: OutboxWorker = startOutboxWorker({
     outbox: deps.outbox,
@@ -117,7 +116,7 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
     if (event.room_id !== settings.roomId || event.sender === connection?.userId) return;
     const intent = readIntent(event);
     if (intent.kind === 'ignore') return;
-    if (await cards.seen(event.event_id)) return;
+    if (!(await cards.claim(event.event_id))) return;
     const identity = people.get(event.sender) ?? null;
 
     if (intent.kind === 'vote') {
@@ -174,7 +173,6 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
         }
       }
     }
-    await cards.markSeen(event.event_id);
   }
 
   // One event at a time, in timeline order: a redaction must not overtake the reaction it takes back.
@@ -182,8 +180,7 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
   const enqueue = (raw: unknown) => {
     queue = queue
       .then(() => handle(raw))
-      .catch((error: unknown) => log.error({ err: error }, 'could not handle a Matrix event'))
-      .finally(() => handled.dispatchEvent(new Event('event')));
+      .catch((error: unknown) => log.error({ err: error }, 'could not handle a Matrix event'));
   };
 
   const connecting = (async () => {
@@ -227,7 +224,13 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
 
   return {
     channel,
-    handled,
+    async idle() {
+      // Events may arrive while waiting: wait until the queue stops growing.
+      for (let seen = queue; ; seen = queue) {
+        await seen;
+        if (seen === queue) return;
+      }
+    },
     async stop() {
       stopped = true;
       cancelWait?.();
