@@ -1,6 +1,6 @@
 import type { DryRun, Incident } from '../../domain/incident-record.js';
 import type { ActionProposal } from '../../domain/proposal.js';
-import { failureOf } from '../../execution/executor.js';
+import { failureOf, type ExecutionResult } from '../../execution/executor.js';
 import { targetOf } from '../../policy/build-policy-input.js';
 import type { CatalogEntry } from '../../remediation/catalog.js';
 import { step } from '../durable-runtime.js';
@@ -18,7 +18,10 @@ export function dryRunStep(d: WorkflowDeps, incident: Incident, entry: CatalogEn
     await d.runs.claim({ id: runId, incidentId: incident.id, kind: 'dry-run', actionId: entry.id, target: targetOf(entry, inputs), inputs });
     await d.runs.start(runId);
     const executor = d.executors.forEntry(entry);
-    const result = await d.timed('dry-run', () => executor.dryRun({ entry, inputs, runId }));
+    // An action whose author says its dry run shows nothing is not run twice: skipped, so policy knows.
+    const result: ExecutionResult = entry.supportsDryRun
+      ? await d.timed('dry-run', () => executor.dryRun({ entry, inputs, runId }))
+      : { outcome: 'skipped', exitCode: null, output: `${entry.id} has no dry run (supportsDryRun: false in the catalog): nothing was checked before approval`, durationMs: 0 };
     const failure = failureOf(result);
     await d.runs.finish(runId, incident.id, { state: result.outcome, failure, exitCode: result.exitCode, output: result.output, outputs: 'outputs' in result ? result.outputs : undefined });
     d.recordRun('dry-run', result.outcome, failure);

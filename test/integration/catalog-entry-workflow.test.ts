@@ -10,8 +10,9 @@ import { alertmanagerPayload } from '../support/alert-payloads.js';
 import { startPrometheus, type RunningServer } from '../support/prometheus.js';
 import { DEMO_CATALOG, startTestResponder, type TestResponder } from '../support/responder-harness.js';
 
-// Prometheus holds no rule for the alert, so there is no trusted expression; the catalog entry's own
-// verification query, filled with the inputs that ran, decides whether the remediation worked.
+// What a catalog entry's settings change in a real incident. Prometheus holds no rule for the alert, so
+// there is no trusted expression: the entry's own verification query, filled with the inputs that ran,
+// decides whether the remediation worked. An entry with supportsDryRun: false is never dry-run.
 
 let scratch: string;
 let service: PidfileService;
@@ -28,6 +29,7 @@ beforeAll(async () => {
   const entry = parse(readFileSync(entryFile, 'utf8')) as Record<string, unknown>;
   entry.verification = { description: 'the unit reports up', query: 'demo_unit_up{unit="{{ service }}"} == 0' };
   writeFileSync(entryFile, stringify(entry));
+  writeFileSync(join(catalog, 'restart-unchecked.yaml'), stringify({ ...entry, id: 'restart-unchecked', supportsDryRun: false }));
   exporter = await startControlledExporter();
   exporter.set('demo_unit_up', 0, { unit: 'demo-service' });
   exporter.set('demo_unit_up', 0, { unit: 'other-service' });
@@ -48,13 +50,13 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function restartApproved(): Promise<string> {
+async function restartApproved(remediation = 'restart-process'): Promise<string> {
   const response = await responder.post(
     '/hooks/alertmanager/test-intake-key',
     alertmanagerPayload([
       {
         labels: { alertname: 'UnitDown', agentic: 'true', severity: 'warning', service: 'demo-service', host: 'localhost', fp: String(Math.random()) },
-        annotations: { summary: 'demo-service is down', remediation: 'restart-process', pidfile: service.pidfile, start_command: service.command },
+        annotations: { summary: 'demo-service is down', remediation, pidfile: service.pidfile, start_command: service.command },
       },
     ]),
   );
@@ -63,7 +65,8 @@ async function restartApproved(): Promise<string> {
   const waiting = await responder.waitFor(id, (r) => r.state !== 'received' && r.state !== 'investigating' && r.state !== 'proposed');
   expect(waiting.state, waiting.stateReason ?? '').toBe('awaiting_approval');
   // The alert claims `up == 0` (its generatorURL), which is not run: Prometheus has no such rule.
-  expect(waiting.evidence.find((e) => e.kind === 'expression')?.data).toMatchObject({ source: 'none', expression: null, alertClaim: 'up == 0' });
+  expect(waiting.evidence?.find((e) => e.kind === 'expression')?.data).toMatchObject({ source: 'none', expression: null, alertClaim: 'up == 0' });
+  expect(waiting.decision?.allow).toBe(true);
   expect((await responder.approve(id)).status).toBe(202);
   return id;
 }
@@ -85,4 +88,15 @@ it('a unit that comes back resolves it: the query is filled with the inputs that
   const record = await responder.waitFor(id, settled);
   expect(record.state, record.stateReason ?? '').toBe('resolved');
   expect(record.verification).toMatchObject({ outcome: 'cleared' });
+});
+
+it('an action that declares no dry run is not dry-run: policy and people see it was skipped', async () => {
+  const id = await restartApproved('restart-unchecked');
+  const record = await responder.waitFor(id, settled);
+  expect(record.dryRun).toMatchObject({ ok: false, skipped: true, outcome: 'skipped' });
+  expect(record.dryRun?.output).toContain('supportsDryRun: false');
+  expect(record.runs.map((r) => [r.kind, r.state])).toEqual([
+    ['dry-run', 'skipped'],
+    ['execute', 'succeeded'],
+  ]);
 });
