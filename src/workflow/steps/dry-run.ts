@@ -18,7 +18,7 @@ export function dryRunStep(d: WorkflowDeps, incident: Incident, entry: CatalogEn
     await d.runs.claim({ id: runId, incidentId: incident.id, kind: 'dry-run', actionId: entry.id, target: targetOf(entry, inputs), inputs });
     await d.runs.start(runId);
     const executor = d.executors.forEntry(entry);
-    // The catalog says this action's dry run would show nothing: record it skipped, so policy knows it was not checked.
+    // When the catalog says the action has no meaningful dry run, it is recorded skipped, so policy knows it was not checked.
     const result: ExecutionResult = entry.supportsDryRun
       ? await d.timed('dry-run', () => executor.dryRun({ entry, inputs, runId }))
       : { outcome: 'skipped', exitCode: null, output: `${entry.id} has no dry run (supportsDryRun: false in the catalog): nothing was checked before approval`, durationMs: 0 };
