@@ -61,7 +61,7 @@ async function respondToIncident(d: WorkflowDeps, incidentId: string): Promise<I
         ? `remediation succeeded but was not verified: ${verification.reason}`
         : `the alert condition still holds ${d.settings.verificationTimeoutSeconds}s after the remediation`;
   const rollback = verification.outcome === 'still_firing' ? rollbackInputs(entry, approved.action.inputs) : null;
-  if (rollback) return rollBack(d, { incident, mode, round: decided.round, entry, inputs: approved.action.inputs, rollback, reason, verification });
+  if (rollback) return rollBack(d, { incident, mode, round: decided.round, entry, rollback, reason, verification });
   await transition(d, incidentId, 'record-verification', { from: ['verifying'], to: final, actor: RESPONDER, reason, patch: { verification } });
   return final;
 }
@@ -73,7 +73,7 @@ async function respondToIncident(d: WorkflowDeps, incidentId: string): Promise<I
  */
 async function rollBack(
   d: WorkflowDeps,
-  r: { incident: Incident; mode: Mode; round: number; entry: CatalogEntry; inputs: JsonObject; rollback: { action: string; inputs: Record<string, unknown> }; reason: string; verification: Verification },
+  r: { incident: Incident; mode: Mode; round: number; entry: CatalogEntry; rollback: { action: string; inputs: Record<string, unknown> }; reason: string; verification: Verification },
 ): Promise<IncidentState> {
   const incidentId = r.incident.id;
   const problems = d.catalog.validateInputs(r.rollback.action, r.rollback.inputs);
