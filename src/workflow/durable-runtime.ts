@@ -5,7 +5,7 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
  * DBOS recovers a workflow only in a process of the same application version; pinning it
  * (instead of DBOS's default hash of the code) lets ordinary releases pick up waiting incidents.
  */
-export const WORKFLOW_VERSION = 'respond-to-incident/2';
+export const WORKFLOW_VERSION = 'respond-to-incident/3';
 
 export interface DurableRuntimeOptions {
   databaseUrl: string;
