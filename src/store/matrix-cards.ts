@@ -54,6 +54,12 @@ export function createMatrixCardStore(pool: Pool) {
       return found.rows[0] ? toCard(found.rows[0]) : null;
     },
 
+    /** The homeserver refused the card for good: what would go in its thread has nowhere to go. */
+    async cardRefused(requestId: string): Promise<boolean> {
+      const found = await pool.query('SELECT 1 FROM outbox WHERE dedupe_key = $1 AND failed_at IS NOT NULL', [`matrix:card:${requestId}`]);
+      return found.rowCount === 1;
+    },
+
     async byEvent(eventId: string): Promise<MatrixCard | null> {
       const found = await pool.query<CardRow>('SELECT * FROM matrix_cards WHERE event_id = $1', [eventId]);
       return found.rows[0] ? toCard(found.rows[0]) : null;

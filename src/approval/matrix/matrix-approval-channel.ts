@@ -111,6 +111,9 @@ export async function deliverMatrixMessage(
   if (!connection) return { kind: 'retry', error: 'not connected to the homeserver yet' };
   const payload = parsed.data;
   const txnId = `responder-${message.id}`;
+  // Behind its card in the ordered outbox; only a card refused for good leaves it with nowhere to go.
+  const waitForCard = async (requestId: string): Promise<DeliveryOutcome> =>
+    (await cards.cardRefused(requestId)) ? { kind: 'delivered', result: { skipped: 'the card was refused by the homeserver' } } : { kind: 'retry', error: 'the card is not posted yet' };
   const content = payload.content as unknown as MatrixMessage;
   try {
     switch (payload.kind) {
@@ -121,14 +124,14 @@ export async function deliverMatrixMessage(
       }
       case 'edit': {
         const target = await cards.byRequest(payload.requestId);
-        if (!target?.eventId) return { kind: 'retry', error: 'the card is not posted yet' };
+        if (!target?.eventId) return waitForCard(payload.requestId);
         const eventId = await connection.send(target.roomId, 'm.room.message', asEdit(content, target.eventId) as unknown as Record<string, unknown>, txnId);
         return { kind: 'delivered', result: { eventId } };
       }
       case 'thread': {
         const target = payload.requestId ? await cards.byRequest(payload.requestId) : await cards.latestFor(payload.incidentId);
         if (!target) return { kind: 'delivered', result: { skipped: 'no card for this incident' } };
-        if (!target.eventId) return { kind: 'retry', error: 'the card is not posted yet' };
+        if (!target.eventId) return waitForCard(target.requestId);
         const eventId = await connection.send(target.roomId, 'm.room.message', inThread(content, target.eventId) as unknown as Record<string, unknown>, txnId);
         return { kind: 'delivered', result: { eventId } };
       }
