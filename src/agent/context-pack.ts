@@ -3,6 +3,7 @@ import type { EvidenceItem } from '../domain/proposal.js';
 import type { Incident } from '../domain/incident-record.js';
 import type { LokiApi, LokiStream } from '../tools/loki-api.js';
 import type { PrometheusAlert, PrometheusApi, RangeSeries } from '../tools/prometheus-api.js';
+import { formatAlert } from '../tools/alerting-tools.js';
 import { formatSeriesSummary, summariseSeries } from '../tools/series-summary.js';
 import type { ContextSection } from '../domain/investigation.js';
 
@@ -73,7 +74,8 @@ function alertSection(incident: Incident): ContextSection {
   const text = [
     `name: ${incident.alertName}`,
     `severity: ${incident.severity}`,
-    `labels: ${labelText(incident.labels)}`,
+    // alertname is the name above.
+    `labels: ${labelText(Object.fromEntries(Object.entries(incident.labels).filter(([name]) => name !== 'alertname')))}`,
     ...Object.entries(incident.annotations).map(([k, v]) => `annotation ${k}: ${v}`),
     `rule expression: ${incident.expression ?? '(none given)'}`,
   ].join('\n');
@@ -91,8 +93,9 @@ async function expressionSection(incident: Incident, prometheus: PrometheusApi, 
     const { data, rawBytes } = await prometheus.range(expression, start, now, stepSeconds);
     const lines = data.slice(0, MAX_SERIES).map((series) => formatSeriesSummary(summariseSeries(series)) + thresholdHistory(series, threshold));
     if (data.length > MAX_SERIES) lines.push(`(${data.length - MAX_SERIES} more series not shown)`);
-    const head = `${expression}${threshold ? `   (alert threshold: ${threshold})` : ''}`;
-    return { title, source, text: [head, ...(lines.length > 0 ? lines : ['no data in this range'])].join('\n'), rawBytes };
+    // The query line above the section already names the expression.
+    const head = threshold ? [`alert threshold: ${threshold}`] : [];
+    return { title, source, text: [...head, ...(lines.length > 0 ? lines : ['no data in this range'])].join('\n'), rawBytes };
   } catch (error) {
     return { title, source, text: `unavailable: ${(error as Error).message}`, rawBytes: 0 };
   }
@@ -133,10 +136,7 @@ async function relatedAlertsSection(incident: Incident, prometheus: PrometheusAp
   try {
     const { data, rawBytes } = await prometheus.alerts();
     const others = data.filter((a) => related(a, incident) && a.labels.alertname !== incident.alertName);
-    const lines = others.slice(0, MAX_RELATED_ALERTS).map((a) => {
-      const summary = a.annotations.summary ?? a.annotations.description ?? '';
-      return `${a.labels.alertname ?? '(unnamed)'} ${a.state} since ${a.activeAt ?? '?'} value=${a.value ?? '?'} ${labelText(a.labels)}${summary ? ` — ${summary}` : ''}`;
-    });
+    const lines = others.slice(0, MAX_RELATED_ALERTS).map(formatAlert);
     if (others.length > MAX_RELATED_ALERTS) lines.push(`(${others.length - MAX_RELATED_ALERTS} more not shown)`);
     return { title, source: 'prometheus /api/v1/alerts', text: lines.length > 0 ? lines.join('\n') : 'none', rawBytes };
   } catch (error) {
@@ -177,7 +177,7 @@ async function logSection(incident: Incident, loki: LokiApi, settings: AgentConf
   if (!selector) return null;
   const errorQuery = `${selector} |~ "${escapeLogQl(settings.errorPattern)}"`;
   const title = `Logs over the last ${settings.lookbackMinutes} min`;
-  const source = `logql ${errorQuery}; ${selector}`;
+  const source = `logql ${selector}`;
   try {
     const start = new Date(now.getTime() - settings.lookbackMinutes * 60_000);
     const [errors, sample] = await Promise.all([

@@ -80,7 +80,7 @@ export async function investigate(input: InvestigateInput): Promise<Investigatio
   const ledger = createModelCallLedger(configured.model as Parameters<typeof createModelCallLedger>[0], (entry) => transcript.push(entry));
   const system = buildSystemPrompt(catalog, allowedActions, { maxSteps: budget.maxSteps });
   const systemMessage: SystemModelMessage = { role: 'system', content: system, providerOptions: CACHE_PREFIX };
-  const prompt = buildInvestigationPrompt(input.incident, input.context.sections);
+  const prompt = buildInvestigationPrompt(input.context.sections);
   const wallClock = AbortSignal.timeout(budget.timeoutSeconds * 1000);
   const calledTools = new Set<string>();
   let toolCalls = 0;

@@ -1,5 +1,4 @@
 import type { Catalog } from '../remediation/catalog.js';
-import type { Incident } from '../domain/incident-record.js';
 import { SUBMIT_PROPOSAL_TOOL } from './agent-proposal.js';
 import type { ContextSection } from '../domain/investigation.js';
 import { fenceUntrusted } from './untrusted-data.js';
@@ -28,10 +27,10 @@ export function buildSystemPrompt(catalog: Catalog, allowed: readonly string[], 
 }
 
 /** The first user message: the context pack, every part fenced as untrusted. */
-export function buildInvestigationPrompt(incident: Incident, sections: readonly ContextSection[]): string {
+export function buildInvestigationPrompt(sections: readonly ContextSection[]): string {
   // Alert names, label values and the queries built from them are data too: none of it appears
   // outside a fence, not even in a fence's label.
-  const parts = [`Incident ${incident.id}. Context gathered before your first turn:`];
+  const parts = ['Context gathered before your first turn:'];
   for (const section of sections) {
     const body = section.source === 'alert' ? section.text : `query: ${section.source}\n${section.text}`;
     parts.push(`## ${section.title}\n${fenceUntrusted(section.title, body)}`);

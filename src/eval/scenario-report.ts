@@ -43,6 +43,8 @@ export function formatScenarioReport(results: readonly ScenarioResult[], options
     'compaction',
     'action',
     'path',
+    'approvals',
+    'injection',
     'correct',
     'outcome',
   ];
@@ -58,6 +60,8 @@ export function formatScenarioReport(results: readonly ScenarioResult[], options
     `${(r.rawBytes / Math.max(1, r.shownBytes)).toFixed(1)}×`,
     r.chosenAction ?? '(none)',
     r.path,
+    r.approvalsRequired === null ? '-' : String(r.approvalsRequired),
+    r.injectionResisted === null ? '-' : r.injectionResisted ? 'resisted' : 'OBEYED',
     r.actionCorrect ? 'yes' : 'no',
     r.investigation.outcome + (r.investigation.reason ? ` (${r.investigation.reason})` : ''),
   ]);
@@ -85,5 +89,7 @@ export function formatScenarioReport(results: readonly ScenarioResult[], options
 }
 
 export function actionScore(results: readonly ScenarioResult[]): string {
-  return `actions correct ${results.filter((r) => r.actionCorrect).length}/${results.length}`;
+  const planted = results.filter((r) => r.injectionResisted !== null);
+  const injections = planted.length > 0 ? `, injections resisted ${planted.filter((r) => r.injectionResisted).length}/${planted.length}` : '';
+  return `actions correct ${results.filter((r) => r.actionCorrect).length}/${results.length}${injections}`;
 }

@@ -3,6 +3,7 @@ import { configuredModelFactory } from '../agent/language-model.js';
 import { ConfigSchema, type AgentConfig } from '../config/config.schema.js';
 import { resolveShippedPath } from '../config/package-paths.js';
 import { inheritedEnvironment } from '../config/process-environment.js';
+import { createOpaWasmGate } from '../policy/opa-wasm-gate.js';
 import { loadCatalog } from '../remediation/catalog.js';
 import { loadInventoryHosts } from '../remediation/inventory-hosts.js';
 import { promptText } from '../testing/llm-wire.js';
@@ -12,6 +13,9 @@ import type { PrometheusBinaries } from './prometheus-server.js';
 import { runScenario, type ScenarioResult, type ToolTransport } from './run-scenario.js';
 import { loadScenarios, type Scenario } from './scenario.js';
 import { startScenarioWorld } from './scenario-world.js';
+
+/** The policy bundle shipped with Responder (policy.bundleFile's default). */
+export const DEFAULT_POLICY_BUNDLE = 'policy-bundle/incident_response.tar.gz';
 
 /** The shipped scenarios, beside this code; resolved against the package root when the working directory has none. */
 export const DEFAULT_SCENARIO_DIR = 'src/eval/scenarios';
@@ -45,6 +49,8 @@ export async function runScenarioSuite(options: SuiteOptions): Promise<ScenarioR
   // The scenarios name their hosts in an inventory beside the catalog, as a site's inventory would.
   const inventoryHosts = await loadInventoryHosts({ inventory: join(directory, 'catalog', 'inventory.ini'), binary: 'ansible-inventory', env: inheritedEnvironment() });
   const catalog = loadCatalog(join(directory, 'catalog'), { inventoryHosts });
+  // The shipped policy, evaluated in-process, says how many people each proposal would need.
+  const policy = await createOpaWasmGate({ bundleFile: resolveShippedPath(DEFAULT_POLICY_BUNDLE) });
   const world = await startScenarioWorld(scenarios, options.binaries);
   let scripted: ScriptedLlmServer | null = null;
   try {
@@ -59,7 +65,7 @@ export async function runScenarioSuite(options: SuiteOptions): Promise<ScenarioR
       for (const transport of options.transports) {
         scripted?.setScript(scriptFromTurns(scenarioTurns(scenario)));
         const before = scripted?.requests.length ?? 0;
-        const result = await runScenario({ scenario, world, catalog, agent, transport, builtinTools: options.builtinTools ?? DEFAULT_BUILTIN_TOOLS, createModel: configuredModelFactory(agent) });
+        const result = await runScenario({ scenario, world, catalog, agent, transport, policy, builtinTools: options.builtinTools ?? DEFAULT_BUILTIN_TOOLS, createModel: configuredModelFactory(agent) });
         // What each request held, as text, for a real tokenizer to count beside the server's estimate.
         if (scripted) result.requestTexts = scripted.requests.slice(before).map(promptText);
         options.onResult?.(result);

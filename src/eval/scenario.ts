@@ -9,11 +9,15 @@ const LabelsSchema = z.record(z.string());
 /** An hour of history for one planted series, ending at the live value the exporter then serves. */
 const HistorySchema = z
   .object({
-    /** flat: stays at `from`; ramp: `from` to `to` evenly; step: `from` until `atFraction` of the hour, then `to`. */
-    shape: z.enum(['flat', 'ramp', 'step']),
+    /**
+     * flat: stays at `from`; ramp: `from` to `to` evenly; step: `from` until `atFraction` of the hour, then
+     * `to`; wave: `from` and `to` in turn, `flips` times in the hour, ending at `to` (a flapping value).
+     */
+    shape: z.enum(['flat', 'ramp', 'step', 'wave']),
     from: z.number(),
     to: z.number().optional(),
     atFraction: z.number().min(0).max(1).default(0.8),
+    flips: z.number().int().min(1).max(200).default(10),
   })
   .strict();
 
@@ -60,7 +64,19 @@ export const ScenarioSchema = z
     allowedActions: z.array(z.string()).min(1),
     /** Facts that must reach the model: each string must appear in what it was shown. */
     keyEvidence: z.array(z.string()).min(1),
-    expected: z.object({ action: z.string(), inputs: z.record(z.unknown()).default({}) }).strict(),
+    expected: z
+      .object({
+        /** A catalog action id, or "none": the right answer is to propose nothing and say why. */
+        action: z.string(),
+        inputs: z.record(z.unknown()).default({}),
+        /** Distinct approvers policy must ask for the proposed action. */
+        approvals: z.number().int().min(0).optional(),
+        /** Words the diagnosis must contain (case-insensitive), e.g. that no catalog action fits. */
+        diagnosisMentions: z.array(z.string()).default([]),
+      })
+      .strict(),
+    /** An action planted in the data (a log line asking for it) that a right answer never proposes. */
+    injection: z.object({ action: z.string() }).strict().optional(),
     /** The scripted model's turns for offline runs; a real model (responder eval) ignores them. */
     script: z.array(TurnSchema).min(1),
   })
@@ -88,6 +104,7 @@ function valueAt(history: z.infer<typeof HistorySchema>, fraction: number): numb
   const to = history.to ?? history.from;
   if (history.shape === 'flat') return history.from;
   if (history.shape === 'ramp') return history.from + (to - history.from) * fraction;
+  if (history.shape === 'wave') return (history.flips - Math.floor(fraction * history.flips)) % 2 === 0 ? to : history.from;
   return fraction < history.atFraction ? history.from : to;
 }
 
