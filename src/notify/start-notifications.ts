@@ -30,6 +30,9 @@ interface NoticeChannel {
 }
 
 const POSITION = 'notify';
+// Sent messages are kept a while to answer "did the phone get it?", then pruned, Matrix's included.
+const KEEP_DAYS = 30;
+const PRUNE_INTERVAL_MS = 3_600_000;
 const NEWS = ['incident.state', 'approval.requested'];
 
 export interface Notifications {
@@ -96,11 +99,16 @@ export function startNotifications(options: {
 
   let stopped = false;
   let wake: (() => void) | null = null;
+  let prunedAt = 0;
   const loop = (async () => {
     let failures = 0;
     while (!stopped) {
       let more = false;
       try {
+        if (Date.now() - prunedAt > PRUNE_INTERVAL_MS) {
+          prunedAt = Date.now();
+          await options.outbox.prune(KEEP_DAYS);
+        }
         more = await dispatchBatch();
         failures = 0;
       } catch (error) {

@@ -90,6 +90,15 @@ export function createOutboxStore(pool: Pool) {
       return found.rows[0]?.result ?? null;
     },
 
+    /** Delivered and refused messages older than this are only history; the audit chain keeps what happened. */
+    async prune(olderThanDays: number): Promise<number> {
+      const removed = await pool.query(
+        'DELETE FROM outbox WHERE coalesce(delivered_at, failed_at) < now() - make_interval(days => $1)',
+        [olderThanDays],
+      );
+      return removed.rowCount ?? 0;
+    },
+
     /** Channels with nothing pending are left out. */
     async lag(): Promise<OutboxLag[]> {
       const rows = await pool.query<{ channel: string; pending: string; oldest: string | Date | null }>(

@@ -112,6 +112,9 @@ describe('Responder with Matrix and ntfy', () => {
     expect(lines.join('\n')).toContain('Approved by alice');
     expect(lines.join('\n')).toContain('Executing the approved action');
     await waitFor('the result push', async () => pushes.some((p) => (p.tags as string[])[0] === 'result' && String(p.click).endsWith(id)));
+    const metrics = await (await responder.get('/metrics')).text();
+    expect(metrics).toMatch(/responder_outbox_lag_seconds\{channel="matrix"\} \d/);
+    expect(metrics).toMatch(/responder_outbox_pending_messages\{channel="ntfy:phone"\} \d/);
   });
 
   it('nobody answers: it asks once more with the longer deadline, then expires, mentions the on-call and pushes at priority 5', async () => {

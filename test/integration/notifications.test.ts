@@ -192,6 +192,17 @@ describe('notifications: Slack-compatible webhooks and ntfy, through the outbox'
     expect(String(hook.got[0]!.body.text)).toContain('Second on web1');
   });
 
+  it('prunes old delivered and refused messages, never one still waiting', async () => {
+    await pool.query(`INSERT INTO outbox (channel, dedupe_key, payload, delivered_at) VALUES ('webhook:old', 'old-delivered', '{}', now() - interval '40 days')`);
+    await pool.query(`INSERT INTO outbox (channel, dedupe_key, payload, failed_at) VALUES ('webhook:old', 'old-refused', '{}', now() - interval '31 days')`);
+    await pool.query(`INSERT INTO outbox (channel, dedupe_key, payload, created_at) VALUES ('webhook:old', 'old-pending', '{}', now() - interval '40 days')`);
+    await pool.query(`INSERT INTO outbox (channel, dedupe_key, payload, delivered_at) VALUES ('webhook:old', 'recent', '{}', now() - interval '2 days')`);
+    expect(await outbox().prune(30)).toBe(2);
+    const { rows } = await pool.query<{ dedupe_key: string }>("SELECT dedupe_key FROM outbox WHERE channel = 'webhook:old' ORDER BY id");
+    expect(rows.map((r) => r.dedupe_key)).toEqual(['old-pending', 'recent']);
+    await pool.query("DELETE FROM outbox WHERE channel = 'webhook:old'");
+  });
+
   it('tells nothing twice after a restart, and nothing that happened before the first start', async () => {
     await incident('BeforeAnything');
     // The notify position exists from the earlier tests; a fresh install is shown by removing it.
