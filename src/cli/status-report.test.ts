@@ -33,6 +33,16 @@ describe('responder status', () => {
     expect(lines).toContain('  Alertmanager  https://responder.example.org/hooks/alertmanager/k3y');
   });
 
+  it('says where Matrix cards go and who decides there, and when nobody there can', () => {
+    const matrix = { homeserverUrl: 'https://matrix.example.org', accessToken: 'syt_x', roomId: '!room:example.org' };
+    const withApprover = ConfigSchema.parse({ matrix: { ...matrix, users: [{ matrixId: '@alice:example.org', name: 'alice' }] }, notify: { ntfy: [{ name: 'phone', url: 'https://ntfy.sh/t' }] } });
+    const lines = statusReport(withApprover, down);
+    expect(lines).toContain('ok       Matrix: bot on https://matrix.example.org in !room:example.org; decide: alice (@alice:example.org)');
+    expect(lines).toContain('ok       notifications: ntfy phone');
+    const viewersOnly = ConfigSchema.parse({ matrix: { ...matrix, users: [{ matrixId: '@vera:example.org', name: 'vera', role: 'viewer' }] } });
+    expect(statusReport(viewersOnly, down)).toContain("missing  Matrix: bot on https://matrix.example.org in !room:example.org, but no approver in matrix.users: nobody's ✅ counts");
+  });
+
   it('does not count viewers as people who can approve', () => {
     const config = ConfigSchema.parse({ auth: { tokens: ['grafana:0123456789abcdef0123:viewer'] } });
     expect(statusReport(config, down)).toContain('missing  no approver: every token is a viewer, nobody can approve');

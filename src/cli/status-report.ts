@@ -81,6 +81,21 @@ function findings(config: Config, facts: StatusFacts): Finding[] {
           add: ['agent:', '  apiKey: sk-ant-...        # Claude; or provider: openai-compatible, baseUrl: http://127.0.0.1:11434/v1, model: llama3.1:70b'],
         },
   );
+  const { matrix, notify } = config;
+  const matrixDeciders = matrix.users.filter((u) => u.role !== 'viewer');
+  if (!matrix.homeserverUrl) {
+    list.push({ ok: true, what: 'Matrix approvals: off (set matrix.homeserverUrl, accessTokenFile, roomId and users to approve from a phone; docs/matrix.md)' });
+  } else if (matrixDeciders.length === 0) {
+    list.push({
+      ok: false,
+      what: `Matrix: bot on ${matrix.homeserverUrl} in ${matrix.roomId}, but no approver in matrix.users: nobody's ✅ counts`,
+      add: ['matrix:', '  users:', '    - { matrixId: "@you:example.org", name: you, role: approver }'],
+    });
+  } else {
+    list.push({ ok: true, what: `Matrix: bot on ${matrix.homeserverUrl} in ${matrix.roomId}; decide: ${matrixDeciders.map((u) => `${u.name} (${u.matrixId})`).join(', ')}` });
+  }
+  const receivers = [...notify.webhooks.map((w) => `webhook ${w.name}`), ...notify.ntfy.map((n) => `ntfy ${n.name}`)];
+  list.push({ ok: true, what: receivers.length > 0 ? `notifications: ${receivers.join(', ')}` : 'notifications: none (notify.webhooks, notify.ntfy; docs/notifications.md)' });
   const evaluator = effectiveEvaluator(config.policy);
   list.push({ ok: true, what: `policy: ${evaluator === 'wasm' ? `in-process bundle ${config.policy.bundleFile}` : (config.policy.url ?? `local OPA over ${config.policy.policyDir}`)}` });
   return list;
