@@ -47,6 +47,11 @@ ${extra}`;
   writeFileSync(join(dir, 'change-config.yaml'), entry('change-config', 'restart', '', 'rollback: { action: undo-config, inputs: { service: inputs.service, host: inputs.host, note: inputs.note } }\n'));
   writeFileSync(join(dir, 'change-config.yml'), `- hosts: "{{ host }}"\n  gather_facts: false\n  tasks:\n    - ansible.builtin.copy: { dest: "{{ note }}", content: "changed\\n" }\n`);
   writeFileSync(join(dir, 'undo-config.yaml'), entry('undo-config', 'rollback', ''));
+  // A change whose undo policy never allows: a destructive action on a vm.
+  writeFileSync(join(dir, 'change-vm.yaml'), entry('change-vm', 'restart', '', 'rollback: { action: rebuild-vm, inputs: { service: inputs.service, host: inputs.host, note: inputs.note } }\n'));
+  writeFileSync(join(dir, 'change-vm.yml'), `- hosts: "{{ host }}"\n  gather_facts: false\n  tasks:\n    - ansible.builtin.copy: { dest: "{{ note }}", content: "changed\\n" }\n`);
+  writeFileSync(join(dir, 'rebuild-vm.yaml'), entry('rebuild-vm', 'rollback', '', 'destructive: true\n').replace('targetType: service', 'targetType: vm'));
+  writeFileSync(join(dir, 'rebuild-vm.yml'), `- hosts: "{{ host }}"\n  gather_facts: false\n  tasks:\n    - ansible.builtin.copy: { dest: "{{ note }}", content: "rebuilt\\n" }\n`);
   writeFileSync(join(dir, 'undo-config.yml'), `- hosts: "{{ host }}"\n  gather_facts: false\n  tasks:\n    - ansible.builtin.copy: { dest: "{{ note }}", content: "restored\\n" }\n`);
 }
 
@@ -239,6 +244,24 @@ describe('rollback', () => {
     const transitions = record.audit.filter((e) => e.kind === 'incident.state').map((e) => (e.data as { to: string }).to);
     expect(transitions).toEqual(['investigating', 'proposed', 'approved', 'executing', 'verifying', 'proposed', 'awaiting_approval', 'approved', 'executing', 'failed']);
   }, 120_000);
+
+  it('a rollback policy denies is never put to people: the incident fails, saying why', async () => {
+    const note = join(scratch, 'vm.txt');
+    const id = await open(responder, {
+      ...alert('VmBroken', 'vm-app', { note, remediation: 'change-vm' }),
+      generatorURL: `http://prometheus/graph?g0.expr=${encodeURIComponent('vector(1)')}`,
+    });
+    const record = await responder.waitFor(id, settled, 60_000);
+    expect(record.state).toBe('failed');
+    expect(record.stateReason).toMatch(/^the remediation did not clear the condition, and policy denied its rollback: destructive action rollback on vm vm-app is not allowed/);
+    expect(record.approvalRequests).toEqual([]);
+    expect(record.runs.map((r) => [r.kind, r.actionId])).toEqual([
+      ['dry-run', 'change-vm'],
+      ['execute', 'change-vm'],
+      ['dry-run', 'rebuild-vm'],
+    ]);
+    expect(readFileSync(note, 'utf8')).toBe('changed\n');
+  }, 90_000);
 
   it('a rejected rollback leaves the change in place and fails the incident, saying so', async () => {
     const note = join(scratch, 'config-2.txt');
