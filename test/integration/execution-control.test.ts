@@ -1,8 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentRecord } from '../../src/domain/incident-record.js';
+import { startFakeKestra, type FakeKestra } from '../../src/testing/fake-kestra.js';
+import { closeServer, listenOnLoopback, readBody } from '../../src/testing/listen-on-loopback.js';
 import { alertmanagerPayload, type TestAlert } from '../support/alert-payloads.js';
 import { startPrometheus, type RunningServer } from '../support/prometheus.js';
 import { APPROVER_TOKEN, SECOND_APPROVER_TOKEN, VIEWER_TOKEN, startTestResponder, type TestResponder } from '../support/responder-harness.js';
@@ -183,6 +186,72 @@ describe('cancel from the incident page', () => {
     await expect.poll(() => sleepers('89'), { timeout: 15_000 }).toEqual([]);
     expect(await page(ADMIN_TOKEN)).not.toContain('Cancel the execute');
   }, 90_000);
+});
+
+describe('Kestra and HTTP executors through the whole workflow, wired from config', () => {
+  let responder: TestResponder;
+  let kestra: FakeKestra;
+  let endpoint: Server;
+  const posted: unknown[] = [];
+  beforeAll(async () => {
+    kestra = await startFakeKestra({
+      auth: { kind: 'bearer', token: 'kestra-token' },
+      flows: { 'platform.remediation/restart-service': { states: ['RUNNING', 'SUCCESS'], outputs: (inputs) => ({ restarted: inputs.service ?? null }) } },
+    });
+    endpoint = createServer((request, response) => {
+      void readBody(request).then((raw) => {
+        posted.push({ authorization: request.headers['x-api-key'], body: JSON.parse(raw.toString('utf8')) });
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ outcome: 'succeeded', output: 'blocked', outputs: { rule: 42 } }));
+      });
+    });
+    const endpointUrl = await listenOnLoopback(endpoint);
+    const remote = (id: string, settings: string) =>
+      `id: ${id}\ntitle: ${id}\ntype: restart\nrisk: low\ntargetType: service\ntargetInput: service\ntargets: { service: service, host: host }\n${settings}\ninputs:\n  type: object\n  additionalProperties: false\n  required: [service, host]\n  properties:\n    service: { type: string, pattern: '^[a-z0-9-]{1,40}$' }\n    host: { type: string, pattern: '^[a-z0-9.-]{1,60}$' }\nrunbook:\n  inputs: { service: labels.service, host: labels.host }\n`;
+    const catalogDir = join(scratch, 'remote-catalog');
+    mkdirSync(catalogDir, { recursive: true });
+    writeFileSync(join(catalogDir, 'inventory.ini'), 'localhost ansible_connection=local\n');
+    writeFileSync(join(catalogDir, 'restart-in-kestra.yaml'), remote('restart-in-kestra', 'executor: kestra\nkestra: { flowId: restart-service, dryRunInput: dry_run }'));
+    writeFileSync(join(catalogDir, 'block-over-http.yaml'), remote('block-over-http', 'executor: http\nhttp: { endpoint: firewall }'));
+    responder = await startTestResponder({
+      routes: [{ name: 'automatic', matchers: ['agentic="true"'], mode: 'auto' }],
+      execution: {
+        catalogDir,
+        inventory: join(catalogDir, 'inventory.ini'),
+        timeoutSeconds: 30,
+        kestra: { url: kestra.url, token: 'kestra-token', pollIntervalMs: 50 },
+        http: { endpoints: [{ name: 'firewall', url: `${endpointUrl}/act`, token: 'fw-key', header: 'X-Api-Key', scheme: '' }] },
+      },
+    });
+  });
+  afterAll(async () => {
+    await responder?.cleanup();
+    await kestra?.stop();
+    if (endpoint) await closeServer(endpoint);
+  });
+
+  it('a Kestra flow: dry run with its dry-run input, then the run, the outputs kept on the run', async () => {
+    const id = await open(responder, alert('KestraWedged', 'shop', { remediation: 'restart-in-kestra' }));
+    const record = await responder.waitFor(id, settled);
+    expect(record.state, record.stateReason ?? '').toBe('unverified');
+    expect(record.runs.map((r) => [r.kind, r.state])).toEqual([['dry-run', 'succeeded'], ['execute', 'succeeded']]);
+    expect(record.runs[1]!.outputs).toEqual({ restarted: 'shop' });
+    expect(record.runs[1]!.output).toMatch(/of platform\.remediation\.restart-service: SUCCESS/);
+    expect(kestra.executions.map((e) => e.inputs)).toEqual([
+      { service: 'shop', host: 'localhost', dry_run: 'true' },
+      { service: 'shop', host: 'localhost' },
+    ]);
+  });
+
+  it('an HTTP endpoint: the dry run is skipped and says so, the run is a JSON POST with the key header', async () => {
+    const id = await open(responder, alert('HttpWedged', 'edge', { remediation: 'block-over-http' }));
+    const record = await responder.waitFor(id, settled);
+    expect(record.state, record.stateReason ?? '').toBe('unverified');
+    expect(record.dryRun).toMatchObject({ ok: false, skipped: true, outcome: 'skipped' });
+    expect(record.dryRun!.output).toMatch(/does not support a dry run/);
+    expect(record.decision?.input.incident.dry_run).toEqual({ ok: false, skipped: true });
+    expect(record.runs.find((r) => r.kind === 'execute')).toMatchObject({ state: 'succeeded', outputs: { rule: 42 } });
+    expect(posted).toEqual([{ authorization: 'fw-key', body: { action: 'block-over-http', runId: `${id}:execute`, dryRun: false, inputs: { service: 'edge', host: 'localhost' } } }]);
+  });
 });
 
 describe('rollback', () => {
