@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../src/approval/matrix/approval-card.js';
 import { matrixNoticeSubscriber } from '../../src/approval/matrix/matrix-notice-subscriber.js';
 import { describeApprovalChannelContract, type ChannelUnderTest } from '../../src/approval/approval-channel.contract.js';
+import { crossCheckTables } from '../../src/audit/cross-check-tables.js';
 import type { ApprovalRequest } from '../../src/domain/approval.js';
 import { startMatrixWorld, waitFor, type MatrixWorld } from '../support/matrix-world.js';
 
@@ -94,6 +95,18 @@ describe('Matrix approvals against a real Synapse', () => {
     // Withdrawn, alice may decide again, and counts once.
     await world.settled(await world.alice.say(world.roomId, `!approve ${shortId(request.id)} second look: fine`));
     expect(await decisions(request)).toEqual(['alice:true:matrix']);
+  });
+
+  it('audit verify tells a withdrawal made behind the chain from one made through Responder', async () => {
+    const request = await world.openRequest(2);
+    const card = await posted(request);
+    await world.settled(await world.alice.react(world.roomId, card.eventId, '✅'));
+    expect(await crossCheckTables(world.pool)).toEqual([]);
+    await world.pool.query('UPDATE approvals SET withdrawn_at = now() WHERE request_id = $1', [request.id]);
+    expect(await crossCheckTables(world.pool)).toEqual([
+      { table: 'approvals', problem: expect.stringMatching(new RegExp(`\\(alice, request ${request.id} .*is marked withdrawn, but no approval.withdrawn event says so`)) },
+    ]);
+    await world.pool.query('UPDATE approvals SET withdrawn_at = NULL WHERE request_id = $1', [request.id]);
   });
 
   it('counts a quorum of two Matrix users', async () => {
