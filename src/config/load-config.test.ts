@@ -220,6 +220,12 @@ describe('agent and MCP settings', () => {
     expect(problems['mcp.servers.0.command']).toBe('a stdio server needs a command');
     expect(problems['mcp.servers.1.url']).toBe('an sse server needs a url');
   });
+
+  it('offers two built-in tools by default, and names a built-in tool that does not exist', () => {
+    expect(loadConfig({ env: {} }).mcp.builtinTools).toEqual(['query_prometheus', 'query_loki_logs']);
+    const problems = problemsOf(checkConfig({ file: file('builtin-tools.yaml', stringify({ mcp: { builtinTools: ['query_prometheus', 'restart_everything'] } })), env: {} }));
+    expect(problems['mcp.builtinTools.1']).toMatch(/Invalid enum value\. Expected 'query_prometheus' \| 'query_loki_logs' \|.*received 'restart_everything'/);
+  });
 });
 
 describe('API tokens', () => {
