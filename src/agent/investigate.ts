@@ -161,6 +161,8 @@ export async function investigate(input: InvestigateInput): Promise<Investigatio
 
   const tokenBudget: StopCondition<ToolSet> = () => tokensUsed() >= budget.maxTokens;
   const messages: ModelMessage[] = [{ role: 'user', content: prompt }];
+  // The conversation so far, kept per step: a loop the SDK ends by throwing returns none of it.
+  let answered: ModelMessage[] = [];
   let submitted: Submitted | null;
   try {
     const result = await generateText({
@@ -175,6 +177,9 @@ export async function investigate(input: InvestigateInput): Promise<Investigatio
       // The last turn may only hand in a proposal. "required" with one tool offered, not a tool named in
       // an object: llama.cpp's server refuses the object form and silently lets the model answer freely.
       prepareStep: ({ stepNumber }) => (stepNumber === budget.maxSteps - 1 ? { toolChoice: 'required', activeTools: [SUBMIT_PROPOSAL_TOOL] } : {}),
+      onStepFinish: (stepResult) => {
+        answered = stepResult.response.messages;
+      },
     });
     messages.push(...result.response.messages);
     submitted = submittedCall(result.steps as Steps) ?? submittedText(result.text);
@@ -190,7 +195,7 @@ export async function investigate(input: InvestigateInput): Promise<Investigatio
       transcript.push({ kind: 'note', text: `model call ${ledger.calls.length} ignored the instruction to call only ${SUBMIT_PROPOSAL_TOOL}` });
       return finish('fallback', `step budget of ${budget.maxSteps} model calls exhausted without a proposal`, null);
     }
-    messages.push({ role: 'assistant', content: lastText() ?? '' });
+    messages.push(...answered, { role: 'assistant', content: lastText() ?? '' });
   }
 
   let checked = check(submitted, `no proposal: call ${SUBMIT_PROPOSAL_TOOL}`);

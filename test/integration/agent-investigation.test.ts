@@ -327,6 +327,18 @@ describe('small local models behind llama-server', () => {
     expect(shownText(llm.requests[1]!)).toContain('Your proposal was rejected');
   });
 
+  it('repairs a proposal written in prose on the forced last turn, with the conversation so far', async () => {
+    const bad = { ...validProposal, action: { id: 'block-host', inputs: { address: '203.0.113.0/24', durationMinutes: 60 } } };
+    const script = scriptFromTurns([queryLogs, { kind: 'text', text: `\`\`\`json\n${JSON.stringify(bad)}\n\`\`\`` }, submit(validProposal)]);
+    const investigation = await run({ agent: agentConfig({ maxSteps: 2 }), script });
+    expect(investigation.outcome).toBe('proposed');
+    expect(investigation.reason).toBe('accepted after one repair round');
+    const repair = shownText(llm.requests[2]!);
+    expect(repair).toContain('<untrusted-data source="tool query_loki_logs">');
+    expect(repair).toContain('action.inputs.address must match pattern');
+    expect(investigation.modelCalls).toBe(3);
+  });
+
   it('reads submit_proposal calls written as text by a server that does not parse them', async () => {
     const investigation = await run({ agent: llama(), script: scriptFromTurns([submit(validProposal)]), quirks: { ...quirks, toolCallsAsText: true } });
     expect(investigation.outcome).toBe('proposed');
