@@ -77,7 +77,7 @@ export async function investigate(input: InvestigateInput): Promise<Investigatio
   const transcript: TranscriptEntry[] = [];
   const { budget, catalog, allowedActions, toolbox } = input;
   const configured = input.createModel((notice) => transcript.push({ kind: 'provider-retry', ...notice }));
-  const ledger = createModelCallLedger(configured.model as Parameters<typeof createModelCallLedger>[0], (entry) => transcript.push(entry));
+  const ledger = createModelCallLedger(configured.model, (entry) => transcript.push(entry));
   const system = buildSystemPrompt(catalog, allowedActions, { maxSteps: budget.maxSteps });
   const systemMessage: SystemModelMessage = { role: 'system', content: system, providerOptions: CACHE_PREFIX };
   const prompt = buildInvestigationPrompt(input.context.sections);

@@ -1,11 +1,14 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { LanguageModel } from 'ai';
+import type { wrapLanguageModel } from 'ai';
 import type { AgentConfig } from '../config/config.schema.js';
 import { createRetryingFetch, type RetryNotice } from './retrying-fetch.js';
 
+/** A provider's model object (not a model id string): what AI SDK middleware can wrap. */
+export type ProviderModel = Parameters<typeof wrapLanguageModel>[0]['model'];
+
 export interface ConfiguredModel {
-  model: LanguageModel;
+  model: ProviderModel;
   provider: 'anthropic' | 'openai-compatible';
   modelId: string;
 }

@@ -1,12 +1,11 @@
 import { wrapLanguageModel, type LanguageModelMiddleware } from 'ai';
 import type { TranscriptEntry } from '../domain/investigation.js';
-
-type WrappableModel = Parameters<typeof wrapLanguageModel>[0]['model'];
+import type { ProviderModel } from './language-model.js';
 type ModelCallEntry = Extract<TranscriptEntry, { kind: 'model-call' }>;
 
 export interface ModelCallLedger {
   /** The model to call: every request it makes is recorded here, answered or not. */
-  model: WrappableModel;
+  model: ProviderModel;
   calls: readonly ModelCallEntry[];
   inputTokens(): number;
   cachedInputTokens(): number;
@@ -31,7 +30,7 @@ function parsedInput(input: string): unknown {
  * call it then rejects (a tool choice the model ignored, a provider error after the answer), so budgets,
  * cost and the transcript are counted here, where nothing is lost.
  */
-export function createModelCallLedger(model: WrappableModel, onCall: (entry: ModelCallEntry) => void): ModelCallLedger {
+export function createModelCallLedger(model: ProviderModel, onCall: (entry: ModelCallEntry) => void): ModelCallLedger {
   const calls: ModelCallEntry[] = [];
   const record = (entry: ModelCallEntry) => {
     calls.push(entry);
