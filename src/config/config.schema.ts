@@ -230,8 +230,6 @@ const McpSchema = z
   .strict()
   .default({});
 
-// Every level is strict: a misspelt key would otherwise vanish without a word, and a route whose
-// `matcher:` typo left it with no matchers would act on every alert.
 /** The Kestra executor: a catalog entry with `executor: kestra` starts a flow through this server's executions API. */
 const KestraSchema = z
   .object({
@@ -362,6 +360,8 @@ const NotifySchema = z
   })
   .default({});
 
+// Every level is strict: a misspelt key would otherwise vanish without a word, and a route whose
+// `matcher:` typo left it with no matchers would act on every alert.
 export const ConfigSchema = z
   .object({
     server: z
