@@ -60,6 +60,32 @@ describe('the HTTP executor', () => {
     expect(failed.output).toMatch(/HTTP 503: \{"error":"firewall busy"\}/);
   });
 
+  it('an answer that never ends is read only up to its cap, then failed as invalid-response', async () => {
+    const endless = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (!response.destroyed && response.write(chunk));
+        if (!response.destroyed) response.once('drain', pump);
+      };
+      pump();
+    });
+    const endlessUrl = await listenOnLoopback(endless);
+    try {
+      const result = await createHttpExecutor([{ name: 'firehose', url: endlessUrl, header: 'Authorization', scheme: 'Bearer', timeoutMs: 5000, dryRun: false }]).run({
+        entry: { ...entry, http: { endpoint: 'firehose' } } as unknown as CatalogEntry,
+        inputs: {},
+        runId: 'e',
+      });
+      expect(result).toMatchObject({ outcome: 'failed', failure: 'invalid-response' });
+      expect(result.output).toMatch(/more than 1048576 bytes/);
+    } finally {
+      endless.closeAllConnections();
+      await closeServer(endless);
+    }
+  });
+
   it('a redirect is not followed: the token never goes where it points', async () => {
     const before = seen.length;
     answer = { status: 307, body: '', headers: { location: `${url}/elsewhere` } };

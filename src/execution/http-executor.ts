@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JsonObjectSchema } from '../domain/json-value.js';
 import type { ExecutionPlan, ExecutionResult, Executor } from './executor.js';
+import { readCappedBody } from './read-capped-body.js';
 
 export interface HttpEndpoint {
   name: string;
@@ -37,10 +38,6 @@ export const HttpActionAnswerSchema = z.object({
 
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
-async function readCapped(response: Response): Promise<string> {
-  const buffer = Buffer.from(await response.arrayBuffer());
-  return buffer.subarray(0, MAX_ANSWER_BYTES).toString('utf8');
-}
 
 /**
  * Runs a catalog action by POSTing it as JSON to an endpoint named in config (execution.http.endpoints).
@@ -67,10 +64,13 @@ export function createHttpExecutor(endpoints: readonly HttpEndpoint[]): Executor
     const signal = plan.signal ? AbortSignal.any([timeout, plan.signal]) : timeout;
     let response: Response;
     let text: string;
+    let truncated: boolean;
     try {
       // No redirects: one would carry the token to wherever it points.
       response = await fetch(endpoint.url, { method: 'POST', headers, body: JSON.stringify(body), redirect: 'manual', signal });
-      text = await readCapped(response);
+      const answer = await readCappedBody(response, MAX_ANSWER_BYTES);
+      text = answer.bytes.toString('utf8');
+      truncated = answer.truncated;
     } catch (error) {
       if (plan.signal?.aborted) {
         return { outcome: 'cancelled', exitCode: null, output: `cancelled: the request to ${endpoint.name} was aborted; the endpoint may still finish what it started`, durationMs: elapsed() };
@@ -81,6 +81,9 @@ export function createHttpExecutor(endpoints: readonly HttpEndpoint[]): Executor
     const status = `HTTP ${response.status}`;
     if (response.status < 200 || response.status > 299) {
       return { outcome: 'failed', failure: 'exit-status', exitCode: null, output: `${endpoint.name} answered ${status}: ${text.slice(0, 2000)}`, durationMs: elapsed() };
+    }
+    if (truncated) {
+      return { outcome: 'failed', failure: 'invalid-response', exitCode: null, output: `${endpoint.name} answered ${status} with more than ${MAX_ANSWER_BYTES} bytes; read no further: ${text.slice(0, 500)}`, durationMs: elapsed() };
     }
     let json: unknown;
     try {

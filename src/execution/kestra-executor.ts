@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { RunFailure } from '../domain/incident.js';
 import { JsonObjectSchema, type JsonObject } from '../domain/json-value.js';
 import type { ExecutionPlan, ExecutionResult, Executor } from './executor.js';
+import { readCappedBody } from './read-capped-body.js';
 
 export type KestraAuth = { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string } | null;
 
@@ -94,8 +95,8 @@ export function createKestraExecutor(options: KestraExecutorOptions): Executor {
     } catch (error) {
       throw new KestraAnswerError('unreachable', `Kestra at ${base} unreachable: ${(error as Error).message}`);
     }
-    const buffer = Buffer.from(await response.arrayBuffer());
-    if (buffer.length > MAX_ANSWER_BYTES) throw new KestraAnswerError('invalid-response', `Kestra answered ${method} ${url} with more than ${MAX_ANSWER_BYTES} bytes`);
+    const { bytes: buffer, truncated } = await readCappedBody(response, MAX_ANSWER_BYTES);
+    if (truncated) throw new KestraAnswerError('invalid-response', `Kestra answered ${method} ${url} with more than ${MAX_ANSWER_BYTES} bytes`);
     return { status: response.status, text: buffer.toString('utf8') };
   }
 
