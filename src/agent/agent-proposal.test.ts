@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../remediation/catalog.js';
-import { allowedCatalogActions, checkAgentProposal, citesShownSource, proposalToolSchema } from './agent-proposal.js';
+import { allowedCatalogActions, checkAgentProposal, citesShownSource, modelFacingSchema, proposalToolSchema } from './agent-proposal.js';
 
-// The hosts of src/eval/scenarios/catalog/inventory.ini.
-const catalog = loadCatalog(join(import.meta.dirname, '..', 'eval', 'scenarios', 'catalog'), { inventoryHosts: ['api1', 'web1', 'lb1', 'db1', 'cache1', 'app1'] });
+// The shipped catalog, with some hosts of the scenario inventory (src/eval/scenarios/inventory.ini).
+const catalog = loadCatalog(join(import.meta.dirname, '..', '..', 'remediations'), { inventoryHosts: ['api1', 'web1', 'lb1', 'db1', 'cache1', 'app1'] });
 const valid = {
   diagnosis: 'worker wedged',
   evidence: [{ source: 'Error logs', summary: 'event loop blocked 40 times' }],
@@ -51,13 +51,13 @@ describe('checkAgentProposal', () => {
   });
 
   it('refuses an action the route does not allow, even one in the catalog', () => {
-    const check = checkAgentProposal({ ...valid, action: { id: 'block-host', inputs: { address: '1.2.3.4', durationMinutes: 60 } } }, catalog, ['restart-service'], [], SHOWN);
+    const check = checkAgentProposal({ ...valid, action: { id: 'block-host', inputs: { ip: '1.2.3.4', reason: 'abuse', duration: '1h' } } }, catalog, ['restart-service'], [], SHOWN);
     expect(check).toEqual({ ok: false, problems: ['action.id: "block-host" is not an action you may propose; choose one of restart-service or null'] });
   });
 
   it("refuses inputs the action's schema rejects", () => {
     const check = checkAgentProposal({ ...valid, action: { id: 'restart-service', inputs: { service: 'worker; rm -rf /', host: 'app1' } } }, catalog, ['restart-service'], [], SHOWN);
-    expect(check).toEqual({ ok: false, problems: ['action.inputs.service must match pattern "^[A-Za-z0-9@._:-]{1,128}$"'] });
+    expect(check).toEqual({ ok: false, problems: ['action.inputs.service must match pattern "^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$"'] });
   });
 
   it('refuses a host that is not exactly one inventory host: all, a group, a pattern, a list', () => {
@@ -94,6 +94,19 @@ describe('proposalToolSchema', () => {
   it('offers exactly the allowed actions, each with its own input schema', () => {
     const schema = proposalToolSchema(catalog, ['restart-service', 'block-host']) as { properties: { action: { anyOf: { properties?: { id: { const: string } } }[] } } };
     expect(schema.properties.action.anyOf.map((a) => a.properties?.id.const ?? null)).toEqual(['restart-service', 'block-host', null]);
+  });
+
+  it('shows each input by its description, leaving regexes and limits to validation, which still applies them', () => {
+    const schema = proposalToolSchema(catalog, ['block-host']) as { properties: { action: { anyOf: { properties?: { inputs: { properties: Record<string, Record<string, unknown>> } } }[] } } };
+    const ip = schema.properties.action.anyOf[0]!.properties!.inputs.properties.ip!;
+    expect(ip).toEqual({ type: 'string', description: 'one IPv4 or IPv6 address, e.g. 10.0.4.15 (no prefix length, no range)', anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }] });
+    const loopback = { ...valid, action: { id: 'block-host', inputs: { ip: '127.0.0.1', reason: 'abuse', duration: '1h' } } };
+    expect(checkAgentProposal(loopback, catalog, ['block-host'], [], SHOWN)).toEqual({ ok: false, problems: ['action.inputs.ip must NOT be valid'] });
+  });
+
+  it('keeps the pattern of an undescribed input and properties named like keywords', () => {
+    const inputs = { type: 'object', properties: { pattern: { type: 'string', description: 'a glob', pattern: '^[*a-z]+$' }, not: { type: 'string', pattern: '^[a-z]+$', maxLength: 9 } } };
+    expect(modelFacingSchema(inputs)).toEqual({ type: 'object', properties: { pattern: { type: 'string', description: 'a glob' }, not: { type: 'string', pattern: '^[a-z]+$' } } });
   });
 
   it('reads an empty route list as the whole catalog and drops ids the catalog lacks', () => {

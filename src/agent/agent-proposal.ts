@@ -30,6 +30,26 @@ export function allowedCatalogActions(catalog: Catalog, routeActions: readonly s
   return routeActions.length === 0 ? all : routeActions.filter((id) => catalog.get(id) !== undefined);
 }
 
+/** Keywords only the validator needs: a model writes to the description, and their errors reach it in the repair round. */
+const VALIDATOR_ONLY = new Set(['maxLength', 'not']);
+
+/**
+ * An input schema as the model is shown it: without the keywords only the validator needs, and without the
+ * pattern of an input whose description already says what to write. The regexes and limits cost tokens on
+ * every model call and tell a model less than the description; the whole schema still validates the proposal.
+ */
+export function modelFacingSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(modelFacingSchema);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const described = typeof (schema as Record<string, unknown>).description === 'string';
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([key]) => !VALIDATOR_ONLY.has(key) && !(key === 'pattern' && described))
+      // A property literally named like a keyword is kept: only schema keywords are dropped.
+      .map(([key, value]) => [key, key === 'properties' ? Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([name, property]) => [name, modelFacingSchema(property)])) : modelFacingSchema(value)]),
+  );
+}
+
 /**
  * The JSON Schema the model sees for submit_proposal: each allowed action with its own input schema,
  * so the model is told exactly what it may propose. Validation does not rely on the provider honouring it.
@@ -40,7 +60,7 @@ export function proposalToolSchema(catalog: Catalog, allowed: readonly string[])
     const entry = catalog.get(id)!;
     return {
       type: 'object',
-      properties: { id: { const: id }, inputs: entry.inputs },
+      properties: { id: { const: id }, inputs: modelFacingSchema(entry.inputs) },
       required: ['id', 'inputs'],
       additionalProperties: false,
     };
