@@ -56,6 +56,14 @@ export default {
       to: { path: '^src/testing/' },
     },
     {
+      name: 'eval-never-executes',
+      comment:
+        'The eval validates proposals against the shipped catalog and never runs a playbook: nothing it loads may reach an executor.',
+      severity: 'error',
+      from: { path: '^src/eval/', pathNot: TEST_FILE },
+      to: { path: '^src/execution/', reachable: true },
+    },
+    {
       name: 'no-circular',
       comment: 'No module imports one that imports it back (type-only imports included).',
       severity: 'error',

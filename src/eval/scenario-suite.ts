@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { configuredModelFactory } from '../agent/language-model.js';
 import { ConfigSchema, type AgentConfig } from '../config/config.schema.js';
-import { resolveShippedPath } from '../config/package-paths.js';
+import { packageRoot, resolveShippedPath } from '../config/package-paths.js';
 import { inheritedEnvironment } from '../config/process-environment.js';
 import { createOpaWasmGate } from '../policy/opa-wasm-gate.js';
-import { loadCatalog } from '../remediation/catalog.js';
+import { ScenarioError } from '../domain/errors.js';
+import { loadCatalog, type Catalog } from '../remediation/catalog.js';
 import { loadInventoryHosts } from '../remediation/inventory-hosts.js';
 import { promptText } from '../testing/llm-wire.js';
 import { scriptFromTurns, startScriptedLlmServer, type ScriptedLlmServer, type ScriptedTurn } from '../testing/scripted-llm-server.js';
@@ -20,11 +21,45 @@ export const DEFAULT_POLICY_BUNDLE = 'policy-bundle/incident_response.tar.gz';
 /** The shipped scenarios, beside this code; resolved against the package root when the working directory has none. */
 export const DEFAULT_SCENARIO_DIR = 'src/eval/scenarios';
 
+/**
+ * The catalog Responder ships (execution.catalogDir's default), taken from the package whatever the working
+ * directory holds: a model is scored against the entries, input schemas and path roots production validates
+ * its proposals with, never a copy that can drift from them.
+ */
+export function shippedCatalogDirectory(): string {
+  return join(packageRoot(), 'remediations');
+}
+
 /** Change events in the scenarios are Loki lines labelled kind="change". */
 export const SCENARIO_CONTEXT = { changeSelector: '{kind="change"}' };
 
 export function scenarioTurns(scenario: Scenario): ScriptedTurn[] {
   return scenario.script.map((turn) => ('text' in turn ? { kind: 'text', text: turn.text } : { kind: 'tool-calls', calls: turn.toolCalls }));
+}
+
+/**
+ * Every action a scenario names (allowed, expected, planted) is in the catalog, and every expected input is
+ * one of the action's inputs: a scenario written against other names would score every model wrong.
+ */
+export function scenarioCatalogProblems(scenarios: readonly Scenario[], catalog: Catalog): string[] {
+  const problems: string[] = [];
+  const known = [...catalog.entries.keys()].join(', ');
+  for (const scenario of scenarios) {
+    const named = [...scenario.allowedActions, ...(scenario.injection ? [scenario.injection.action] : [])];
+    if (scenario.expected.action !== 'none') named.push(scenario.expected.action);
+    for (const id of new Set(named)) {
+      if (!catalog.get(id)) problems.push(`${scenario.name}: action ${id} is not in the catalog (${known})`);
+    }
+    const entry = catalog.get(scenario.expected.action);
+    if (scenario.expected.action !== 'none' && !scenario.allowedActions.includes(scenario.expected.action)) {
+      problems.push(`${scenario.name}: expected action ${scenario.expected.action} is not one of its allowedActions`);
+    }
+    const properties = Object.keys((entry?.inputs.properties as Record<string, unknown> | undefined) ?? {});
+    for (const input of Object.keys(scenario.expected.inputs)) {
+      if (entry && !properties.includes(input)) problems.push(`${scenario.name}: expected input ${input} is not an input of ${entry.id} (${properties.join(', ')})`);
+    }
+  }
+  return problems;
 }
 
 export interface SuiteOptions {
@@ -46,9 +81,12 @@ export interface SuiteOptions {
 export async function runScenarioSuite(options: SuiteOptions): Promise<ScenarioResult[]> {
   const directory = resolveShippedPath(options.directory ?? DEFAULT_SCENARIO_DIR);
   const scenarios = loadScenarios(directory);
-  // The scenarios name their hosts in an inventory beside the catalog, as a site's inventory would.
-  const inventoryHosts = await loadInventoryHosts({ inventory: join(directory, 'catalog', 'inventory.ini'), binary: 'ansible-inventory', env: inheritedEnvironment() });
-  const catalog = loadCatalog(join(directory, 'catalog'), { inventoryHosts });
+  // The scenarios name their hosts in an inventory beside them, as a site's inventory would. The catalog is
+  // only read: proposals are validated against it and its playbooks never run (src/eval cannot reach an executor).
+  const inventoryHosts = await loadInventoryHosts({ inventory: join(directory, 'inventory.ini'), binary: 'ansible-inventory', env: inheritedEnvironment() });
+  const catalog = loadCatalog(shippedCatalogDirectory(), { inventoryHosts });
+  const problems = scenarioCatalogProblems(scenarios, catalog);
+  if (problems.length > 0) throw new ScenarioError('scenario_invalid', `scenarios in ${directory} do not fit the shipped catalog:\n  - ${problems.join('\n  - ')}`);
   // The shipped policy, evaluated in-process, says how many people each proposal would need.
   const policy = await createOpaWasmGate({ bundleFile: resolveShippedPath(DEFAULT_POLICY_BUNDLE) });
   const world = await startScenarioWorld(scenarios, options.binaries);

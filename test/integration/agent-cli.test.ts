@@ -146,7 +146,7 @@ describe('responder eval', () => {
     const alwaysScale = scriptFromTurns([
       {
         kind: 'tool-calls',
-        calls: [{ name: 'submit_proposal', input: { diagnosis: 'load', evidence: [{ source: 'The alert', summary: 'busy' }], action: { id: 'scale-deployment', inputs: { deployment: 'web', replicas: 3 } }, risk: 'low', confidence: 0.5 } }],
+        calls: [{ name: 'submit_proposal', input: { diagnosis: 'load', evidence: [{ source: 'The alert', summary: 'busy' }], action: { id: 'scale-deployment', inputs: { namespace: 'default', deployment: 'web', replicas: 3 } }, risk: 'low', confidence: 0.5 } }],
       },
     ]);
     llm.setScript(alwaysScale);

@@ -8,8 +8,8 @@ import type { CliContext } from '../cli-context.js';
 export function registerEvalCommand(program: Command, cli: CliContext): void {
   program
     .command('eval')
-    .description('run the planted-fault scenarios against the configured model (agent.*) and score the chosen actions; needs Prometheus (Debian package) installed')
-    .option('--scenarios <dir>', 'scenario directory with a catalog/ subdirectory', DEFAULT_SCENARIO_DIR)
+    .description('run the planted-fault scenarios against the configured model (agent.*) and score the chosen actions against the shipped remediation catalog; runs no remediation; needs Prometheus (Debian package) installed')
+    .option('--scenarios <dir>', 'scenario directory: *.yaml and an inventory.ini of the hosts they name (proposals are validated against the shipped remediations/ catalog)', DEFAULT_SCENARIO_DIR)
     .option('--transport <transport>', 'how the built-in MCP tools are reached: in-process or http', 'in-process')
     .action(async (options: { scenarios: string; transport: string }) => {
       const config = loadConfig({ file: cli.configFile() });
