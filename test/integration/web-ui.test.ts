@@ -65,6 +65,16 @@ describe('the web UI', () => {
     expect((await fetch(`${responder.url}/`, { headers: { authorization: `Bearer ${VIEWER_TOKEN}` } })).status).toBe(200);
   });
 
+  it('offers Sign out only to a sign-in session, and signing out ends it', async () => {
+    const bearer = await fetch(`${responder.url}/`, { headers: { authorization: `Bearer ${VIEWER_TOKEN}` } });
+    expect(await bearer.text()).not.toContain('Sign out');
+    const { context, page } = await signedIn(VIEWER_TOKEN);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto(`${responder.url}/`);
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await context.close();
+  });
+
   it('approves from the incident page: the decision is recorded with who, channel web and reason, and the action runs', async () => {
     const id = await open();
     await responder.waitFor(id, waiting);

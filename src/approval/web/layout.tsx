@@ -35,7 +35,8 @@ export function Layout(props: { title: string; page: PageContext; children: Chil
                 {identity.name} <span class="role">({identity.role})</span>
               </span>
               {csrf ? <input type="hidden" name="csrf" value={csrf} /> : null}
-              {identity.source === 'token' ? <button type="submit">Sign out</button> : null}
+              {/* Only a sign-in session can be signed out of: a bearer header or a proxy's identity comes back with the next request. */}
+              {identity.source === 'token' && csrf ? <button type="submit">Sign out</button> : null}
             </form>
           ) : null}
         </header>
