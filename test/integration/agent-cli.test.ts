@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuredSource, openToolbox } from '../../src/tools/mcp-toolbox.js';
@@ -15,9 +17,9 @@ const CLI = join(REPO, 'dist/src/cli/main.js');
 const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('RESPONDER_') && name !== 'DATABASE_URL'));
 
 /** The built CLI as a child; asynchronous, because the scripted model it talks to lives in this process. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], env: Record<string, string> = {}, cwd = REPO): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...cleanEnv, ...env }, cwd: REPO });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...cleanEnv, ...env }, cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -140,6 +142,22 @@ describe('responder eval', () => {
       new RegExp(`context recall ${scenarios.length}/${scenarios.length}, pack-only recall \\d+/\\d+, median tokens \\d+, median first request \\d+, median investigation \\d+, compaction [\\d.]+×`),
     );
     expect(result.status).toBe(0);
+  });
+
+  it('scores against the shipped catalog, not a remediations/ directory where it is run', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'responder-eval-cwd-'));
+    try {
+      // A site's own catalog, here one that would not even load, is not what the scenarios are scored against.
+      mkdirSync(join(elsewhere, 'remediations'));
+      writeFileSync(join(elsewhere, 'remediations', 'restart-service.yaml'), 'id: restart-service\ninputs: { address: { type: string } }\n');
+      llm.setScript(knowsEveryScenario);
+      const result = await cli(['eval'], modelEnv(), elsewhere);
+      expect(result.stderr).not.toMatch(/Error/);
+      expect(result.stdout).toContain(`actions correct ${scenarios.length}/${scenarios.length}`);
+      expect(result.status).toBe(0);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('marks a wrong action and exits 1', async () => {
