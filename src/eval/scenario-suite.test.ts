@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../remediation/catalog.js';
 import { loadScenarios, type Scenario } from './scenario.js';
-import { scenarioCatalogProblems, shippedCatalogDirectory } from './scenario-suite.js';
+import { runScenarioSuite, scenarioCatalogProblems, shippedCatalogDirectory } from './scenario-suite.js';
 
 const SCENARIOS = join(import.meta.dirname, 'scenarios');
 // The INI inventory beside the scenarios is a plain list of hosts under one group.
@@ -57,5 +58,17 @@ describe('the scenarios against the shipped catalog', () => {
     ]);
     const notAllowed: Scenario = { ...disk, allowedActions: ['restart-service'] };
     expect(scenarioCatalogProblems([notAllowed], catalog)).toEqual(['disk-filling: expected action clear-disk-space is not one of its allowedActions']);
+  });
+});
+
+describe('runScenarioSuite', () => {
+  it('refuses a scenario directory without the inventory of its hosts, before starting anything', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'responder-no-inventory-'));
+    try {
+      cpSync(join(SCENARIOS, 'runaway-cpu.yaml'), join(directory, 'runaway-cpu.yaml'));
+      await expect(runScenarioSuite({ directory, transports: ['in-process'] })).rejects.toThrow(`${directory} has no inventory.ini naming the hosts its scenarios use`);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });

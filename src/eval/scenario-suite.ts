@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { configuredModelFactory } from '../agent/language-model.js';
 import { ConfigSchema, type AgentConfig } from '../config/config.schema.js';
@@ -83,7 +84,10 @@ export async function runScenarioSuite(options: SuiteOptions): Promise<ScenarioR
   const scenarios = loadScenarios(directory);
   // The scenarios name their hosts in an inventory beside them, as a site's inventory would. The catalog is
   // only read: proposals are validated against it and its playbooks never run (src/eval cannot reach an executor).
-  const inventoryHosts = await loadInventoryHosts({ inventory: join(directory, 'inventory.ini'), binary: 'ansible-inventory', env: inheritedEnvironment() });
+  const inventory = join(directory, 'inventory.ini');
+  // Ansible reads a missing inventory as an empty one, which would score every host input wrong.
+  if (!existsSync(inventory)) throw new ScenarioError('scenario_invalid', `${directory} has no inventory.ini naming the hosts its scenarios use`);
+  const inventoryHosts = await loadInventoryHosts({ inventory, binary: 'ansible-inventory', env: inheritedEnvironment() });
   const catalog = loadCatalog(shippedCatalogDirectory(), { inventoryHosts });
   const problems = scenarioCatalogProblems(scenarios, catalog);
   if (problems.length > 0) throw new ScenarioError('scenario_invalid', `scenarios in ${directory} do not fit the shipped catalog:\n  - ${problems.join('\n  - ')}`);
