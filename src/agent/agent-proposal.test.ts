@@ -104,6 +104,14 @@ describe('proposalToolSchema', () => {
     expect(checkAgentProposal(loopback, catalog, ['block-host'], [], SHOWN)).toEqual({ ok: false, problems: ['action.inputs.ip must NOT be valid'] });
   });
 
+  it("tells where a path input may point: the catalog's pathRoots, which no schema keyword carries", () => {
+    const schema = proposalToolSchema(catalog, ['clear-disk-space', 'rollback-config']) as { properties: { action: { anyOf: { properties?: { inputs: { properties: Record<string, Record<string, unknown>> } } }[] } } };
+    const [clear, rollback] = schema.properties.action.anyOf;
+    expect(clear!.properties!.inputs.properties.paths!.description).toMatch(/\(under \/var\/log, \/var\/cache, \/var\/tmp, \/tmp\)$/);
+    expect(rollback!.properties!.inputs.properties.config_path!.description).toMatch(/\(under \/etc\)$/);
+    expect(rollback!.properties!.inputs.properties.host!.description).not.toMatch(/under/);
+  });
+
   it('keeps the pattern of an undescribed input and properties named like keywords', () => {
     const inputs = { type: 'object', properties: { pattern: { type: 'string', description: 'a glob', pattern: '^[*a-z]+$' }, not: { type: 'string', pattern: '^[a-z]+$', maxLength: 9 } } };
     expect(modelFacingSchema(inputs)).toEqual({ type: 'object', properties: { pattern: { type: 'string', description: 'a glob' }, not: { type: 'string', pattern: '^[a-z]+$' } } });

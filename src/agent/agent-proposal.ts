@@ -51,6 +51,24 @@ export function modelFacingSchema(schema: unknown): unknown {
 }
 
 /**
+ * Where a path input may point is the catalog's pathRoots, not anything in the schema: said in the input's
+ * description, or a model learns it only from a refusal in the repair round.
+ */
+function withPathRoots(inputs: unknown, pathRoots: Readonly<Record<string, readonly string[]>>): unknown {
+  const properties = (inputs as { properties?: Record<string, Record<string, unknown>> }).properties;
+  if (!properties || Object.keys(pathRoots).length === 0) return inputs;
+  const described = Object.fromEntries(
+    Object.entries(properties).map(([name, property]) => {
+      const roots = pathRoots[name];
+      if (!roots) return [name, property];
+      const said = `under ${roots.join(', ')}`;
+      return [name, { ...property, description: typeof property.description === 'string' ? `${property.description} (${said})` : said }];
+    }),
+  );
+  return { ...(inputs as object), properties: described };
+}
+
+/**
  * The JSON Schema the model sees for submit_proposal: each allowed action with its own input schema,
  * so the model is told exactly what it may propose. Validation does not rely on the provider honouring it.
  */
@@ -60,7 +78,7 @@ export function proposalToolSchema(catalog: Catalog, allowed: readonly string[])
     const entry = catalog.get(id)!;
     return {
       type: 'object',
-      properties: { id: { const: id }, inputs: modelFacingSchema(entry.inputs) },
+      properties: { id: { const: id }, inputs: withPathRoots(modelFacingSchema(entry.inputs), entry.pathRoots) },
       required: ['id', 'inputs'],
       additionalProperties: false,
     };
