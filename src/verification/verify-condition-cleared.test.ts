@@ -31,10 +31,23 @@ describe('verifyConditionCleared', () => {
     expect(result).toMatchObject({ outcome: 'still_firing', lastSeries: 1 });
   });
 
-  it('never counts a failing query as cleared', async () => {
+  it('never counts a failing query as cleared: without a single answer it could not check', async () => {
     const prometheus = scripted([new Error('Prometheus unreachable')]);
     const result = await verifyConditionCleared({ prometheus, expression: 'up == 0', timeoutSeconds: 0.001, intervalSeconds: 1, sleep: noSleep });
-    expect(result).toMatchObject({ outcome: 'still_firing', lastSeries: -1 });
+    expect(result).toEqual({ outcome: 'skipped', reason: 'Prometheus answered none of 1 check(s) within 0.001s: Prometheus unreachable' });
+  });
+
+  it('a condition seen holding, then no answer until the deadline, is still firing', async () => {
+    let now = 0;
+    const prometheus = scripted([firing, new Error('Prometheus unreachable')]);
+    const clock = Date.now;
+    Date.now = () => now;
+    try {
+      const result = await verifyConditionCleared({ prometheus, expression: 'up == 0', timeoutSeconds: 3, intervalSeconds: 1, sleep: async (ms) => void (now += ms) });
+      expect(result).toMatchObject({ outcome: 'still_firing', lastSeries: -1, checks: 4 });
+    } finally {
+      Date.now = clock;
+    }
   });
 
   it('says why it could not verify', async () => {
