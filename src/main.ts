@@ -12,6 +12,7 @@ import { inheritedEnvironment } from './config/process-environment.js';
 import { createAnsibleExecutor } from './execution/ansible-executor.js';
 import { configuredRemoteExecutors, createExecutorRegistry } from './execution/executor-registry.js';
 import { createApp } from './http/app.js';
+import { intakeFastPath, type IntakeRouteDeps } from './http/intake-routes.js';
 import { addAuditShippingMetrics, addOutboxMetrics, createMetrics } from './http/metrics.js';
 import { createConfiguredPolicyGate } from './policy/create-policy-gate.js';
 import { loadCatalog } from './remediation/catalog.js';
@@ -261,18 +262,19 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
     const access = { identities: createIdentityResolver({ tokens: config.auth.tokens, forwardAuth: config.auth.forwardAuth }), anonymousRead: config.auth.anonymousRead };
     const changes = createChangeFeed({ changedSince: incidents.changedSince, onError: (error) => log.warn({ err: error }, 'live page updates could not read changes; retrying') });
     stops.push(async () => changes.stop());
+    const intakeDeps: IntakeRouteDeps = {
+      notifications: createNotificationStore(pool),
+      routes: config.routes,
+      intake: { ...config.intake, key: intakeKey },
+      bodyLimitBytes: config.server.bodyLimitBytes,
+      metrics,
+      adoptRoute: (id, choice) => incidents.adoptRoute(id, choice, 'responder'),
+      startWorkflow: startIncident,
+      notifyClosed: (id) => sendApproval(id, { kind: 'closed' }),
+      onWorkflowStartError: (id, error) => log.error({ err: error, incident: id }, 'workflow start failed; the sweep will retry'),
+    };
     const app = createApp({
-      intake: {
-        notifications: createNotificationStore(pool),
-        routes: config.routes,
-        intake: { ...config.intake, key: intakeKey },
-        bodyLimitBytes: config.server.bodyLimitBytes,
-        metrics,
-        adoptRoute: (id, choice) => incidents.adoptRoute(id, choice, 'responder'),
-        startWorkflow: startIncident,
-        notifyClosed: (id) => sendApproval(id, { kind: 'closed' }),
-        onWorkflowStartError: (id, error) => log.error({ err: error, incident: id }, 'workflow start failed; the sweep will retry'),
-      },
+      intake: intakeDeps,
       incidents: {
         incidents: { list: incidents.list, getRecord: records.get },
         access,
@@ -302,7 +304,7 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
         return { database, policy: policyCheck };
       },
     });
-    const server = await listen(app.fetch, config.server);
+    const server = await listen(app.fetch, config.server, intakeFastPath(intakeDeps, log));
     stops.push(
       () =>
         new Promise<void>((done) => {

@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
-import { ResponderError } from '../domain/errors.js';
 import { incidentRoutes, type IncidentRouteDeps } from './incident-routes.js';
 import { intakeRoutes, type IntakeRouteDeps } from './intake-routes.js';
 import type { Metrics } from './metrics.js';
 import { authorize } from './authorize.js';
-import { statusForError } from './error-status.js';
+import { problemForError } from './error-problem.js';
 import { problem } from './problem.js';
 import { webRoutes, type WebRouteDeps } from './web-routes.js';
 
@@ -37,15 +36,6 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', incidentRoutes(deps.incidents));
   if (deps.web) app.route('/', webRoutes(deps.web));
   app.notFound((c) => problem(c, { status: 404, code: 'not-found', title: 'Not found', detail: `${c.req.method} ${c.req.path}` }));
-  app.onError((error, c) => {
-    if (error instanceof ResponderError) {
-      const status = statusForError(error);
-      deps.log.error({ err: error, code: error.code, status }, 'request failed');
-      return problem(c, { status, code: error.code, title: status === 503 || status === 502 ? 'A dependency is unavailable; retry later' : 'Request could not be completed', detail: error.message });
-    }
-    deps.log.error({ err: error }, 'unexpected error');
-    // A webhook delivery commits whole or not at all, so for a sender a retry is always safe.
-    return problem(c, { status: 500, code: 'internal', title: 'Internal error', detail: 'see the server log; retrying is safe' });
-  });
+  app.onError((error, c) => problem(c, problemForError(error, deps.log)));
   return app;
 }

@@ -10,16 +10,20 @@ export interface Problem {
   errors?: { path: string; message: string }[];
 }
 
-/** RFC 9457 problem details: what a client or an operator reads when a request is refused. */
-export function problem(c: Context, p: Problem): Response {
-  const body = {
+/** RFC 9457 problem details as JSON text; `instance` is the request's path. */
+export function problemJson(p: Problem, instance: string): string {
+  return JSON.stringify({
     type: `https://responder.dev/problems/${p.code}`,
     title: p.title,
     status: p.status,
     code: p.code,
     ...(p.detail ? { detail: p.detail } : {}),
     ...(p.errors ? { errors: p.errors } : {}),
-    instance: c.req.path,
-  };
-  return c.body(JSON.stringify(body), p.status, { 'content-type': 'application/problem+json' });
+    instance,
+  });
+}
+
+/** RFC 9457 problem details: what a client or an operator reads when a request is refused. */
+export function problem(c: Context, p: Problem): Response {
+  return c.body(problemJson(p, c.req.path), p.status, { 'content-type': 'application/problem+json' });
 }
