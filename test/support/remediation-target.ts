@@ -84,11 +84,11 @@ export interface NetworkNamespace {
   remove(): void;
 }
 
-/** Whether this machine can give a test its own network namespace with real nftables (root, nft, unshare). */
+/** Whether this machine can give a test its own network namespace with real nftables (root, nft, unshare, nsenter, ip). */
 export function networkNamespacesAvailable(): { ok: true } | { ok: false; reason: string } {
   if (process.getuid?.() !== 0) return { ok: false, reason: 'creating a network namespace needs root' };
-  for (const binary of ['nft', 'unshare', 'nsenter']) {
-    if (spawnSync('sh', ['-c', `command -v ${binary}`]).status !== 0) return { ok: false, reason: `${binary} is not installed (scripts/install-deps.sh --test installs nftables)` };
+  for (const binary of ['nft', 'unshare', 'nsenter', 'ip']) {
+    if (spawnSync('sh', ['-c', `command -v ${binary}`]).status !== 0) return { ok: false, reason: `${binary} is not installed (scripts/install-deps.sh --test installs nftables; ip is Debian's iproute2)` };
   }
   return { ok: true };
 }
