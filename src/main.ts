@@ -281,6 +281,7 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
         decide: (submission) => submitDecision(decisionDeps, submission),
         bodyLimitBytes: config.server.apiBodyLimitBytes,
         cancelRun: (incidentId, actor, reason) => runs.requestCancel(incidentId, actor, reason),
+        acknowledgeRun: (incidentId, actor, reason) => runs.acknowledgeUnknownRun(incidentId, actor, reason),
       },
       web: {
         incidents: { list: incidents.list, getRecord: records.get, countByState: incidents.countByState },

@@ -128,6 +128,18 @@ async function crossCheckSnapshot(db: Queryable): Promise<TableMismatch[]> {
         : `run ${row.id} has no run.claimed event with the same action, target and inputs: it was added or changed outside Responder`,
     });
   }
+  // Acknowledging releases a target held by a run a crash left unknown: one set outside Responder would let
+  // a remediation start there without anyone having looked.
+  const acknowledged = await db.query<{ id: string }>(
+    `SELECT r.id FROM remediation_runs r
+     WHERE r.acknowledged_at IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM audit_events e WHERE e.incident_id = r.incident_id AND e.kind = 'run.acknowledged' AND e.data->>'runId' = r.id
+         AND e.actor = r.acknowledged_by AND e.data->>'reason' = r.acknowledge_reason)
+     ORDER BY r.started_at`,
+  );
+  for (const row of acknowledged.rows) {
+    mismatches.push({ table: 'remediation_runs', problem: `run ${row.id} is marked acknowledged, but no run.acknowledged event by the same person says so: changed outside Responder` });
+  }
   mismatches.push(...(await crossCheckIncidentColumns(db)));
   return mismatches;
 }

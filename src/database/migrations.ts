@@ -543,6 +543,19 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    id: 50,
+    name: 'a run that ended unknown holds its target until an admin acknowledges it',
+    sql: `
+      -- A run interrupted mid-way (the service died while it ran) may still be running, or may have left
+      -- its target half-changed: nothing else runs on that target until a person has looked and said so.
+      ALTER TABLE remediation_runs
+        ADD COLUMN acknowledged_by text,
+        ADD COLUMN acknowledged_at timestamptz,
+        ADD COLUMN acknowledge_reason text;
+      CREATE INDEX remediation_runs_unacknowledged ON remediation_runs (target_key) WHERE state = 'unknown' AND acknowledged_at IS NULL;
+    `,
+  },
 ];
 
 // Several replicas may start at once; one migrates, the others wait on this lock.

@@ -17,6 +17,7 @@ import { createMetrics } from './metrics.js';
 const KEY = 'unit-intake-key';
 const TOKEN = 'unit-approver-token';
 const VIEWER_TOKEN = 'unit-viewer-token-0123';
+const ADMIN_TOKEN = 'unit-admin-token-0123456';
 const HMAC_SECRET = 'grafana-shared-secret';
 const FIXTURES = join(import.meta.dirname, '../ingest');
 const alertmanagerBody = readFileSync(join(FIXTURES, 'alertmanager/__fixtures__/alertmanager-firing.json'), 'utf8');
@@ -50,15 +51,16 @@ function incident(state: IncidentState, overrides: Partial<Incident> = {}): Inci
 }
 
 /** The app with every collaborator in memory: what a request sees, with no database behind it. */
-function harness(options: { failIntake?: Error; hmac?: boolean; anonymousRead?: boolean; decision?: DecisionOutcome } = {}) {
+function harness(options: { failIntake?: Error; hmac?: boolean; anonymousRead?: boolean; decision?: DecisionOutcome; unknownRun?: string } = {}) {
   const incidents = new Map<string, Incident>();
+  const acknowledged: { incidentId: string; actor: string; reason: string }[] = [];
   const deliveries: RoutedNotification[] = [];
   const started: string[] = [];
   const submissions: DecisionSubmission[] = [];
   const config = ConfigSchema.parse({
     intake: { key: KEY, ...(options.hmac ? { grafana: { hmacSecret: HMAC_SECRET } } : {}) },
     auth: {
-      tokens: [`alice:${TOKEN}`, `vera:${VIEWER_TOKEN}:viewer`],
+      tokens: [`alice:${TOKEN}`, `vera:${VIEWER_TOKEN}:viewer`, `ada:${ADMIN_TOKEN}:admin`],
       anonymousRead: options.anonymousRead ?? false,
       forwardAuth: { trustedProxies: ['10.0.0.1/32'], groupRoles: { sre: 'approver' } },
     },
@@ -95,12 +97,16 @@ function harness(options: { failIntake?: Error; hmac?: boolean; anonymousRead?: 
         return options.decision ?? recorded(submission.incidentId);
       },
       bodyLimitBytes: 4096,
+      acknowledgeRun: async (incidentId, actor, reason) => {
+        acknowledged.push({ incidentId, actor, reason });
+        return options.unknownRun && options.unknownRun === incidentId ? { runId: `${incidentId}:execute:1` } : null;
+      },
     },
     metrics: createMetrics(async () => ({})),
     log: pino({ level: 'silent' }),
     ready: async () => ({ database: { ok: true }, policy: { ok: false, detail: 'opa is not answering' } }),
   });
-  return { app, incidents, deliveries, started, submissions };
+  return { app, incidents, deliveries, started, submissions, acknowledged };
 }
 
 function recorded(incidentId: string): DecisionOutcome {
@@ -334,5 +340,35 @@ describe('the resume API', () => {
   it.each(refusals)('answers a %s refusal with %i and its detail', async (code, status) => {
     const h = harness({ decision: { kind: 'refused', code, detail: `because ${code}`, errors: [{ path: 'modifications', message: 'no' }] } });
     expect(await problemOf(await resume(h, { approved: true, reason: 'x' }))).toMatchObject({ status, code, detail: `because ${code}`, errors: [{ path: 'modifications', message: 'no' }] });
+  });
+});
+
+describe('acknowledging a run that ended unknown', () => {
+  function withIncident(unknownRun = true) {
+    const failed = incident('failed');
+    const h = harness(unknownRun ? { unknownRun: failed.id } : {});
+    h.incidents.set(failed.id, failed);
+    return { h, id: failed.id };
+  }
+  const acknowledge = (h: ReturnType<typeof harness>, id: string, body: unknown, token = ADMIN_TOKEN) =>
+    post(h.app, `/api/v1/incidents/${id}/acknowledge-run`, typeof body === 'string' ? body : JSON.stringify(body), { ...json, ...auth(token) });
+
+  it('an admin acknowledges with a reason, and who and why reach the run store', async () => {
+    const { h, id } = withIncident();
+    const response = await acknowledge(h, id, { reason: 'checked web1; nginx stopped cleanly' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ id, runId: `${id}:execute:1`, acknowledgedBy: 'ada' });
+    expect(h.acknowledged).toEqual([{ incidentId: id, actor: 'ada', reason: 'checked web1; nginx stopped cleanly' }]);
+  });
+
+  it('an approver is refused, a reason is required, and an incident without such a run is a 409', async () => {
+    const { h, id } = withIncident();
+    expect((await acknowledge(h, id, { reason: 'looks fine' }, TOKEN)).status).toBe(403);
+    expect(await problemOf(await acknowledge(h, id, { reason: '  ' }))).toMatchObject({ status: 400, code: 'invalid-request' });
+    expect(await problemOf(await acknowledge(h, id, '{'))).toMatchObject({ status: 400, code: 'malformed-json' });
+    expect(h.acknowledged).toEqual([]);
+    const none = withIncident(false);
+    expect(await problemOf(await acknowledge(none.h, none.id, { reason: 'nothing there' }))).toMatchObject({ status: 409, code: 'nothing-to-acknowledge' });
+    expect(await problemOf(await acknowledge(h, randomUUID(), { reason: 'x' }))).toMatchObject({ status: 404, code: 'not-found' });
   });
 });

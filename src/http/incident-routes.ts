@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import type { DecisionOutcome, DecisionSubmission, RefusalCode } from '../approval/submit-decision.js';
@@ -26,9 +26,14 @@ export interface IncidentRouteDeps {
    * has none. Absent: the route answers 404.
    */
   cancelRun?(incidentId: string, actor: string, reason: string): Promise<{ runId: string; state: string } | null>;
+  /**
+   * An admin checked the target of the incident's run that ended unknown; it stops holding the target (the
+   * run store's acknowledgeUnknownRun). Null when there is no such run. Absent: the route answers 404.
+   */
+  acknowledgeRun?(incidentId: string, actor: string, reason: string): Promise<{ runId: string } | null>;
 }
 
-const CancelBodySchema = z.object({ reason: z.string().trim().min(1, 'say why; it goes into the audit trail').max(1000) }).strict();
+const ReasonBodySchema = z.object({ reason: z.string().trim().min(1, 'say why; it goes into the audit trail').max(1000) }).strict();
 
 const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
   forbidden: 403,
@@ -115,34 +120,54 @@ export function incidentRoutes(deps: IncidentRouteDeps): Hono {
     );
   });
 
-  // Admin only: stopping a remediation half-way can leave a target in between, which is an admin's call.
-  app.post('/api/v1/incidents/:id/cancel', async (c) => {
-    const cancelRun = deps.cancelRun;
-    if (!cancelRun) return problem(c, { status: 404, code: 'not-found', title: 'Cancelling is not available here' });
+  /** An admin's request about an incident's run, with the reason the audit trail keeps. */
+  async function adminRunRequest(c: Context, what: string): Promise<{ ok: true; id: string; record: IncidentRecord; actor: string; reason: string } | { ok: false; response: Response }> {
     const access = authorize(c, deps.access, 'admin');
-    if (!access.ok) return access.response;
-    const id = c.req.param('id');
+    if (!access.ok) return access;
+    const id = c.req.param('id') ?? '';
     const record = z.string().uuid().safeParse(id).success ? await deps.incidents.getRecord(id) : null;
-    if (!record) return problem(c, { status: 404, code: 'not-found', title: 'No such incident', detail: id });
+    if (!record) return { ok: false, response: problem(c, { status: 404, code: 'not-found', title: 'No such incident', detail: id }) };
     const body = await readLimited(c.req.raw, deps.bodyLimitBytes);
     if (!body.ok) {
-      return problem(c, { status: 413, code: 'body-too-large', title: 'Body too large', detail: `the limit is ${deps.bodyLimitBytes} bytes (server.apiBodyLimitBytes)` });
+      return { ok: false, response: problem(c, { status: 413, code: 'body-too-large', title: 'Body too large', detail: `the limit is ${deps.bodyLimitBytes} bytes (server.apiBodyLimitBytes)` }) };
     }
     let input: unknown;
     try {
       input = JSON.parse(body.bytes.toString('utf8'));
     } catch {
-      return problem(c, { status: 400, code: 'malformed-json', title: 'Body is not valid JSON' });
+      return { ok: false, response: problem(c, { status: 400, code: 'malformed-json', title: 'Body is not valid JSON' }) };
     }
-    const parsed = CancelBodySchema.safeParse(input);
+    const parsed = ReasonBodySchema.safeParse(input);
     if (!parsed.success) {
-      return problem(c, { status: 400, code: 'invalid-request', title: 'Invalid cancel request', errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+      return { ok: false, response: problem(c, { status: 400, code: 'invalid-request', title: `Invalid ${what} request`, errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) }) };
     }
-    const requested = await cancelRun(id, access.identity!.name, parsed.data.reason);
+    return { ok: true, id, record, actor: access.identity!.name, reason: parsed.data.reason };
+  }
+
+  // Admin only: stopping a remediation half-way can leave a target in between, which is an admin's call.
+  app.post('/api/v1/incidents/:id/cancel', async (c) => {
+    const cancelRun = deps.cancelRun;
+    if (!cancelRun) return problem(c, { status: 404, code: 'not-found', title: 'Cancelling is not available here' });
+    const request = await adminRunRequest(c, 'cancel');
+    if (!request.ok) return request.response;
+    const requested = await cancelRun(request.id, request.actor, request.reason);
     if (!requested) {
-      return problem(c, { status: 409, code: 'nothing-running', title: 'Nothing to cancel', detail: `incident ${id} is ${record.state}: it has no remediation waiting or running` });
+      return problem(c, { status: 409, code: 'nothing-running', title: 'Nothing to cancel', detail: `incident ${request.id} is ${request.record.state}: it has no remediation waiting or running` });
     }
-    return c.json({ id, runId: requested.runId, runState: requested.state, cancelRequestedBy: access.identity!.name }, 202);
+    return c.json({ id: request.id, runId: requested.runId, runState: requested.state, cancelRequestedBy: request.actor }, 202);
+  });
+
+  // Admin only: after a crash mid-run, only a person who looked at the target can say it is safe to act on again.
+  app.post('/api/v1/incidents/:id/acknowledge-run', async (c) => {
+    const acknowledgeRun = deps.acknowledgeRun;
+    if (!acknowledgeRun) return problem(c, { status: 404, code: 'not-found', title: 'Acknowledging runs is not available here' });
+    const request = await adminRunRequest(c, 'acknowledge');
+    if (!request.ok) return request.response;
+    const acknowledged = await acknowledgeRun(request.id, request.actor, request.reason);
+    if (!acknowledged) {
+      return problem(c, { status: 409, code: 'nothing-to-acknowledge', title: 'Nothing to acknowledge', detail: `incident ${request.id} has no run that ended unknown and is still unacknowledged` });
+    }
+    return c.json({ id: request.id, runId: acknowledged.runId, acknowledgedBy: request.actor }, 200);
   });
 
   return app;

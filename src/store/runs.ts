@@ -162,6 +162,19 @@ export function createRunStore(pool: Pool) {
            ORDER BY r.slot_acquired_at`,
           [runId],
         );
+        if (run.target_key !== null) {
+          const unknown = await client.query<{ id: string; incident_id: string }>(
+            `SELECT id, incident_id FROM remediation_runs WHERE target_key = $1 AND state = 'unknown' AND acknowledged_at IS NULL AND id <> $2 ORDER BY started_at LIMIT 1`,
+            [run.target_key, runId],
+          );
+          const blocker = unknown.rows[0];
+          if (blocker) {
+            return {
+              kind: 'wait',
+              reason: `run ${blocker.id} (incident ${blocker.incident_id}) on the same target, ${run.target_key}, ended unknown: it may still be running or have left the target half-changed; an admin checks the target, then acknowledges it (POST /api/v1/incidents/${blocker.incident_id}/acknowledge-run) before anything else runs there`,
+            };
+          }
+        }
         const sameTarget = run.target_key === null ? undefined : holders.rows.find((h) => h.target_key === run.target_key);
         if (sameTarget) return { kind: 'wait', reason: `waiting for run ${sameTarget.id} (incident ${sameTarget.incident_id}) on the same target, ${run.target_key}, to finish: one run at a time per target` };
         if (holders.rows.length >= maxConcurrent) {
@@ -189,6 +202,26 @@ export function createRunStore(pool: Pool) {
         if (!row) return null;
         await appendAuditEvent(client, { incidentId, actor, kind: 'run.cancel-requested', data: { runId: row.id, reason } });
         return { runId: row.id, state: row.state };
+      });
+    },
+
+    /**
+     * An admin says they checked the target of the incident's run that ended unknown: it no longer holds
+     * that target. Null when the incident has no such run still unacknowledged.
+     */
+    async acknowledgeUnknownRun(incidentId: string, actor: string, reason: string): Promise<{ runId: string } | null> {
+      return withTransaction(pool, async (client) => {
+        const result = await client.query<{ id: string; target_key: string | null }>(
+          `UPDATE remediation_runs SET acknowledged_by = $2, acknowledged_at = now(), acknowledge_reason = $3
+           WHERE incident_id = $1 AND state = 'unknown' AND acknowledged_at IS NULL
+           RETURNING id, target_key`,
+          [incidentId, actor, reason],
+        );
+        if (result.rows.length === 0) return null;
+        for (const row of result.rows) {
+          await appendAuditEvent(client, { incidentId, actor, kind: 'run.acknowledged', data: { runId: row.id, targetKey: row.target_key, reason } });
+        }
+        return { runId: result.rows[0]!.id };
       });
     },
 
