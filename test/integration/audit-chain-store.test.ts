@@ -1,7 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { plainAuditHash, GENESIS_HASH } from '../../src/audit/audit-hash.js';
 import { auditKeyFromSecret } from '../../src/audit/audit-key.js';
@@ -12,30 +9,20 @@ import { createLokiPusher } from '../../src/audit/loki-push.js';
 import { lokiShippingLag, shipNextBatch, type LokiShipperOptions } from '../../src/audit/loki-shipper.js';
 import { sealAllAuditEvents } from '../../src/audit/seal.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
-import { createPool, type Pool } from '../../src/database/database.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/database/embedded-postgres.js';
-import { migrate } from '../../src/database/migrations.js';
-import { freePort } from '../../src/eval/free-port.js';
+import type { Pool } from '../../src/database/database.js';
 import { startFakeLoki, type FakeLoki } from '../../src/testing/fake-loki.js';
+import { startTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 const key = auditKeyFromSecret(randomBytes(32));
-let dataDir: string;
-let database: EmbeddedDatabase;
+let database: TestDatabase;
 let pool: Pool;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'responder-audit-store-'));
-  chmodSync(dataDir, 0o755);
-  database = await startEmbeddedDatabase({ dataDir, port: await freePort() });
-  pool = createPool(database.url, 4);
-  await migrate(pool);
+  database = await startTestDatabase('audit-store');
+  pool = database.pool;
 });
 
-afterAll(async () => {
-  await pool?.end();
-  await database?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(async () => database?.stop());
 
 async function append(kind: string, data: Record<string, unknown> = {}, incidentId: string | null = randomUUID()): Promise<void> {
   await appendAuditEvent(pool, { incidentId, actor: 'responder', kind, data });

@@ -1,18 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossCheckTables } from '../../src/audit/cross-check-tables.js';
-import { createPool, type Pool } from '../../src/database/database.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/database/embedded-postgres.js';
-import { migrate } from '../../src/database/migrations.js';
-import { freePort } from '../../src/eval/free-port.js';
+import type { Pool } from '../../src/database/database.js';
 import { createNotificationStore } from '../../src/store/notifications.js';
 import { createRunStore, type RunStore } from '../../src/store/runs.js';
+import { startTestDatabase, type TestDatabase } from '../support/test-database.js';
 
-let dataDir: string;
-let database: EmbeddedDatabase;
+let database: TestDatabase;
 let pool: Pool;
 let runs: RunStore;
 
@@ -55,19 +49,12 @@ async function claim(incidentId: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'responder-unknown-run-'));
-  chmodSync(dataDir, 0o755);
-  database = await startEmbeddedDatabase({ dataDir, port: await freePort() });
-  pool = createPool(database.url, 5);
-  await migrate(pool);
+  database = await startTestDatabase('unknown-run');
+  pool = database.pool;
   runs = createRunStore(pool);
 });
 
-afterAll(async () => {
-  await pool?.end();
-  await database?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(async () => database?.stop());
 
 describe('a run that ended unknown', () => {
   it('holds its target, whatever became of its incident, until an admin acknowledges it; then the next run may start', async () => {
