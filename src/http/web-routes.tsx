@@ -84,6 +84,18 @@ function filterOf(c: Context): ListFilter & { stateValid: boolean } {
 
 export function webRoutes(deps: WebRouteDeps): Hono {
   const app = new Hono();
+
+  /** A form post from someone signed in, from this origin, within the size limit, carrying its form token. */
+  async function signedFormPost(c: Context): Promise<Response | { viewer: Viewer & { identity: Identity }; form: Record<string, string> }> {
+    const viewer = viewerOf(c, deps);
+    if (viewer === 'bad-credentials' || viewer === null || !viewer.identity) return textPage(c, 401, 'sign in first');
+    if (crossOrigin(c)) return textPage(c, 403, 'cross-origin form post refused');
+    const form = await readForm(c, deps.bodyLimitBytes);
+    if (!form) return textPage(c, 413, 'form too large');
+    // Cookies and proxy headers come with every request a browser makes, so their posts must carry the form token.
+    if (viewer.ambient && !deps.sessions.sameToken(form.csrf, viewer.csrf ?? undefined)) return textPage(c, 403, 'the form token is missing or stale; reload the page and try again');
+    return { viewer: { ...viewer, identity: viewer.identity }, form };
+  }
   const html = (c: Context, body: unknown, status: 200 | 400 | 403 | 404 | 409 | 413 | 429 = 200) => {
     c.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'");
     c.header('x-content-type-options', 'nosniff');
@@ -130,13 +142,9 @@ export function webRoutes(deps: WebRouteDeps): Hono {
   });
 
   app.post('/incidents/:id/decide', async (c) => {
-    const viewer = viewerOf(c, deps);
-    if (viewer === 'bad-credentials' || viewer === null || !viewer.identity) return textPage(c, 401, 'sign in first');
-    if (crossOrigin(c)) return textPage(c, 403, 'cross-origin form post refused');
-    const form = await readForm(c, deps.bodyLimitBytes);
-    if (!form) return textPage(c, 413, 'form too large');
-    // Cookies and proxy headers come with every request a browser makes, so their posts must carry the form token.
-    if (viewer.ambient && !deps.sessions.sameToken(form.csrf, viewer.csrf ?? undefined)) return textPage(c, 403, 'the form token is missing or stale; reload the page and try again');
+    const post = await signedFormPost(c);
+    if (post instanceof Response) return post;
+    const { viewer, form } = post;
     const id = c.req.param('id');
     if (!hasRole(viewer.identity.role, 'approver')) return renderIncident(c, viewer, id, { status: 403, error: { detail: `${viewer.identity.name} has the ${viewer.identity.role} role; deciding needs approver` } });
     const record = z.string().uuid().safeParse(id).success ? await deps.incidents.getRecord(id) : null;
@@ -155,12 +163,9 @@ export function webRoutes(deps: WebRouteDeps): Hono {
   });
 
   app.post('/incidents/:id/cancel', async (c) => {
-    const viewer = viewerOf(c, deps);
-    if (viewer === 'bad-credentials' || viewer === null || !viewer.identity) return textPage(c, 401, 'sign in first');
-    if (crossOrigin(c)) return textPage(c, 403, 'cross-origin form post refused');
-    const form = await readForm(c, deps.bodyLimitBytes);
-    if (!form) return textPage(c, 413, 'form too large');
-    if (viewer.ambient && !deps.sessions.sameToken(form.csrf, viewer.csrf ?? undefined)) return textPage(c, 403, 'the form token is missing or stale; reload the page and try again');
+    const post = await signedFormPost(c);
+    if (post instanceof Response) return post;
+    const { viewer, form } = post;
     const id = c.req.param('id');
     if (!hasRole(viewer.identity.role, 'admin')) return renderIncident(c, viewer, id, { status: 403, error: { detail: `${viewer.identity.name} has the ${viewer.identity.role} role; cancelling a run needs admin` } });
     if (!z.string().uuid().safeParse(id).success || !deps.cancelRun) return textPage(c, 404, 'no such incident');
