@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { createApprovalAnnouncer } from '../../src/approval/approval-announcer.js';
@@ -19,7 +18,7 @@ import { createMetrics } from '../../src/http/metrics.js';
 import { createApprovalStore } from '../../src/store/approvals.js';
 import { createIncidentRecordReader } from '../../src/store/incident-records.js';
 import { createIncidentStore } from '../../src/store/incidents.js';
-import { createNotificationStore } from '../../src/store/notifications.js';
+import { storeFiringIncident } from '../support/stored-incident.js';
 import { freePort } from '../../src/eval/free-port.js';
 import { makeDataDir } from '../support/responder-harness.js';
 
@@ -34,7 +33,6 @@ async function approvalCore(channel: ApprovalChannel) {
   await migrate(pool);
   const incidents = createIncidentStore(pool);
   const approvals = createApprovalStore(pool);
-  const notifications = createNotificationStore(pool);
   const announcer = createApprovalAnnouncer([channel], incidents, log);
   const deps: DecisionDeps = {
     approvals,
@@ -46,34 +44,10 @@ async function approvalCore(channel: ApprovalChannel) {
   };
   const world: ApprovalWorld = {
     async openRequest(approvalsRequired) {
-      const fingerprint = randomUUID();
-      const [opened] = await notifications.record({
-        source: 'alertmanager',
-        receiver: 'contract',
-        groupKey: fingerprint,
-        truncatedAlerts: 0,
-        alerts: [
-          {
-            source: 'alertmanager',
-            fingerprint,
-            status: 'firing',
-            name: 'ContractAlert',
-            severity: 'warning',
-            instance: 'web1',
-            labels: { alertname: 'ContractAlert' },
-            annotations: {},
-            startsAt: new Date().toISOString(),
-            endsAt: null,
-            generatorURL: null,
-            expression: null,
-            values: null,
-            route: null,
-          },
-        ],
-      });
-      await incidents.transition(opened!.id, { from: ['received'], to: 'awaiting_approval', actor: 'contract' });
+      const incidentId = await storeFiringIncident(pool, { name: 'ContractAlert', receiver: 'contract' });
+      await incidents.transition(incidentId, { from: ['received'], to: 'awaiting_approval', actor: 'contract' });
       const request = await approvals.openRequest({
-        incidentId: opened!.id,
+        incidentId,
         round: 1,
         actionId: 'restart-service',
         inputs: { service: 'nginx', host: 'web1' },

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossCheckTables } from '../../src/audit/cross-check-tables.js';
 import type { Pool } from '../../src/database/database.js';
-import { createNotificationStore } from '../../src/store/notifications.js';
 import { createRunStore, type RunStore } from '../../src/store/runs.js';
+import { storeFiringIncident } from '../support/stored-incident.js';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 let database: TestDatabase;
@@ -12,35 +11,8 @@ let runs: RunStore;
 
 const TARGET = 'host=web1,service=nginx';
 
-/** A stored incident to hang runs on; intake is the only way incidents are made. */
-async function incident(): Promise<string> {
-  const fingerprint = randomBytes(8).toString('hex');
-  const [result] = await createNotificationStore(pool).record({
-    source: 'alertmanager',
-    receiver: 'responder',
-    groupKey: '{}',
-    truncatedAlerts: 0,
-    alerts: [
-      {
-        source: 'alertmanager',
-        fingerprint,
-        status: 'firing',
-        name: 'NginxDown',
-        severity: 'warning',
-        instance: 'web1',
-        labels: { alertname: 'NginxDown' },
-        annotations: {},
-        startsAt: '2026-12-06T10:00:00.000Z',
-        endsAt: null,
-        generatorURL: null,
-        expression: null,
-        values: null,
-        route: null,
-      },
-    ],
-  });
-  return result!.id;
-}
+/** A stored incident to hang runs on. */
+const incident = () => storeFiringIncident(pool);
 
 async function claim(incidentId: string): Promise<string> {
   const id = `${incidentId}:execute:1`;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
@@ -17,7 +16,7 @@ import { freePort } from '../../src/eval/free-port.js';
 import { createApprovalStore } from '../../src/store/approvals.js';
 import { createIncidentStore } from '../../src/store/incidents.js';
 import { createMatrixCardStore } from '../../src/store/matrix-cards.js';
-import { createNotificationStore } from '../../src/store/notifications.js';
+import { storeFiringIncident } from './stored-incident.js';
 import { createOutboxStore } from '../../src/store/outbox.js';
 import { makeDataDir } from './responder-harness.js';
 import { matrixPerson, startSynapse, type MatrixEvent, type MatrixPerson, type RunningSynapse } from './synapse.js';
@@ -80,7 +79,6 @@ export async function startMatrixWorld(): Promise<MatrixWorld> {
   await migrate(pool);
   const incidents = createIncidentStore(pool);
   const approvals = createApprovalStore(pool);
-  const notifications = createNotificationStore(pool);
   const cards = createMatrixCardStore(pool);
   const outbox = createOutboxStore(pool);
   const log = pino({ level: process.env.MATRIX_TEST_LOG ?? 'silent' });
@@ -137,34 +135,10 @@ export async function startMatrixWorld(): Promise<MatrixWorld> {
       return announcer;
     },
     async openRequest(approvalsRequired, alert = {}) {
-      const fingerprint = randomUUID();
-      const [opened] = await notifications.record({
-        source: 'alertmanager',
-        receiver: 'matrix-test',
-        groupKey: fingerprint,
-        truncatedAlerts: 0,
-        alerts: [
-          {
-            source: 'alertmanager',
-            fingerprint,
-            status: 'firing',
-            name: 'DiskFull',
-            severity: 'warning',
-            instance: 'web1',
-            labels: { alertname: 'DiskFull', ...(alert.labels ?? {}) },
-            annotations: alert.summary ? { summary: alert.summary } : {},
-            startsAt: new Date().toISOString(),
-            endsAt: null,
-            generatorURL: null,
-            expression: null,
-            values: null,
-            route: null,
-          },
-        ],
-      });
-      await incidents.transition(opened!.id, { from: ['received'], to: 'awaiting_approval', actor: 'matrix-test' });
+      const incidentId = await storeFiringIncident(pool, { name: 'DiskFull', labels: alert.labels, annotations: alert.summary ? { summary: alert.summary } : {}, receiver: 'matrix-test' });
+      await incidents.transition(incidentId, { from: ['received'], to: 'awaiting_approval', actor: 'matrix-test' });
       const request = await approvals.openRequest({
-        incidentId: opened!.id,
+        incidentId,
         round: 1,
         actionId: 'restart-service',
         inputs: { service: 'nginx', host: 'web1' },
