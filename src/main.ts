@@ -48,7 +48,7 @@ import { RESPONDER_VERSION } from './version.js';
 import { createPrometheusClient } from './verification/prometheus-client.js';
 import { resolveTrustedExpression } from './verification/trusted-expression.js';
 import { APPROVAL_TOPIC, workflowIdFor, type ApprovalMessage } from './workflow/approval-message.js';
-import { send, startDurableRuntime, stopDurableRuntime } from './workflow/durable-runtime.js';
+import { send, startDurableRuntime, stopDurableRuntime, withIdleTransactionTimeout } from './workflow/durable-runtime.js';
 import { failWorkflowsOfOlderReleases } from './workflow/older-release-workflows.js';
 import { registerIncidentWorkflow } from './workflow/respond-to-incident.js';
 
@@ -230,7 +230,7 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
       log,
     });
     await startDurableRuntime({
-      databaseUrl,
+      databaseUrl: config.database.url ? databaseUrl : withIdleTransactionTimeout(databaseUrl),
       logLevel: config.log.level === 'debug' || config.log.level === 'trace' ? 'info' : 'warn',
       workflowVersion: options.workflowVersion,
     });

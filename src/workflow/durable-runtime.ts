@@ -16,6 +16,19 @@ export interface DurableRuntimeOptions {
   workflowVersion?: string;
 }
 
+/**
+ * The embedded cluster's URL for DBOS, with DBOS's idle-in-transaction limit as a startup parameter. Without
+ * it DBOS sets the limit with a query from its pool's `connect` event, which node-postgres 8 queues behind the
+ * borrower's first query and reports as a DeprecationWarning on every start (pg 9 will refuse it). Only for the
+ * embedded cluster: a PgBouncer in front of an external database refuses unknown startup parameters.
+ */
+export function withIdleTransactionTimeout(databaseUrl: string, timeoutMs = 60_000): string {
+  const url = new URL(databaseUrl);
+  if (url.searchParams.has('options')) return databaseUrl;
+  url.searchParams.set('options', `-c idle_in_transaction_session_timeout=${timeoutMs}`);
+  return url.toString();
+}
+
 let stopping = false;
 let runningVersion = WORKFLOW_VERSION;
 
