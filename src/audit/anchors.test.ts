@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +35,23 @@ describe('the anchor file', () => {
     const { anchors, unreadable } = readAnchorFile(file);
     expect(anchors.map((a) => a.seq)).toEqual([1, 3]);
     expect(unreadable).toBe(1);
+  });
+
+  it('keeps only its newest half once an append takes it past its limit, whole lines only', () => {
+    const file = join(dir, 'audit-anchors.jsonl');
+    const lineBytes = JSON.stringify(createAnchor({ seq: 20, hash: hash(20) }, key)).length + 1; // the longest line here
+    const maxBytes = 20 * lineBytes;
+    for (let seq = 1; seq <= 20; seq += 1) appendAnchor(file, createAnchor({ seq, hash: hash(seq) }, key), maxBytes);
+    expect(readAnchorFile(file).anchors).toHaveLength(20);
+    appendAnchor(file, createAnchor({ seq: 21, hash: hash(21) }, key), maxBytes);
+    const { anchors, unreadable } = readAnchorFile(file);
+    expect(unreadable).toBe(0);
+    expect(anchors.map((a) => a.seq)).toEqual([12, 13, 14, 15, 16, 17, 18, 19, 20, 21]);
+    expect(statSync(file).size).toBeLessThanOrEqual(maxBytes / 2);
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    expect(readdirSync(dir)).toEqual(['audit-anchors.jsonl']);
+    appendAnchor(file, createAnchor({ seq: 22, hash: hash(22) }, key), maxBytes);
+    expect(readAnchorFile(file).anchors.map((a) => a.seq).at(-1)).toBe(22);
   });
 
   it('signs each anchor: one changed, or made without the key, does not check', () => {

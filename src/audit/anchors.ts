@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { AuditKey, AuditKeyring } from './audit-key.js';
@@ -47,35 +47,65 @@ export function anchorFileIn(dataDir: string): string {
   return join(resolve(dataDir), DEFAULT_ANCHOR_FILE);
 }
 
+/** The anchor file is cut back to about half this size when an append takes it past it. */
+export const ANCHOR_FILE_MAX_BYTES = 1024 * 1024;
+
+function fsyncDirectoryOf(file: string): void {
+  const dir = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+/**
+ * Keeps the newest lines that fit in `keepBytes`. Older anchors prove nothing a newer valid one does not:
+ * an anchor pins the hash of its event, and that hash covers every event before it. The new file replaces
+ * the old one by rename, so a crash leaves one or the other, never a mix.
+ */
+function compactAnchorFile(file: string, keepBytes: number): void {
+  const text = readFileSync(file);
+  let start = Math.max(0, text.length - keepBytes);
+  // Start at a line boundary: the partial line before it is dropped with the rest.
+  if (start > 0) start = text.indexOf(0x0a, start - 1) + 1;
+  const next = `${file}.compacting`;
+  const fd = openSync(next, 'w', 0o644);
+  try {
+    writeSync(fd, text.subarray(start));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(next, file);
+  fsyncDirectoryOf(file);
+}
+
 /**
  * Appends one anchor and fsyncs it before returning, so an anchor that was reported written survives a
- * power cut. A line a crash left half-written is closed off first, so it spoils only itself.
+ * power cut. A line a crash left half-written is closed off first, so it spoils only itself. Past
+ * `maxBytes` the file keeps only its newest half, so years of anchors neither fill the disk nor slow `verify`.
  */
-export function appendAnchor(file: string, anchor: Anchor): void {
+export function appendAnchor(file: string, anchor: Anchor, maxBytes = ANCHOR_FILE_MAX_BYTES): void {
   const created = !existsSync(file);
   const fd = openSync(file, 'a+', 0o644);
+  let size: number;
   try {
-    const size = fstatSync(fd).size;
+    size = fstatSync(fd).size;
     let separator = '';
     if (size > 0) {
       const last = Buffer.alloc(1);
       readSync(fd, last, 0, 1, size - 1);
       if (last[0] !== 0x0a) separator = '\n';
     }
-    writeSync(fd, `${separator}${JSON.stringify(anchor)}\n`);
+    size += writeSync(fd, `${separator}${JSON.stringify(anchor)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  if (created) {
-    // The new directory entry must be durable too, or the file itself could vanish in a crash.
-    const dir = openSync(dirname(file), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  }
+  // The new directory entry must be durable too, or the file itself could vanish in a crash.
+  if (created) fsyncDirectoryOf(file);
+  if (size > maxBytes) compactAnchorFile(file, Math.floor(maxBytes / 2));
 }
 
 /** Anchors in JSON-lines text; lines that are not anchors (a torn write, other records) are counted, not fatal. */
