@@ -39,6 +39,7 @@ import { createIncidentRecordReader } from './store/incident-records.js';
 import { createIncidentStore } from './store/incidents.js';
 import { createInvestigationStore } from './store/investigations.js';
 import { createRunStore } from './store/runs.js';
+import { createWebSessionStore } from './store/web-sessions.js';
 import { createNotificationStore } from './store/notifications.js';
 import { migrate } from './database/migrations.js';
 import { createBuiltinMcpServer } from './tools/builtin-mcp-server.js';
@@ -287,7 +288,7 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
         incidents: { list: incidents.list, getRecord: records.get, countByState: incidents.countByState },
         inputsSchema: (actionId) => catalog.get(actionId)?.inputs ?? null,
         access,
-        sessions: createWebSessions({ tokens: config.auth.tokens }),
+        sessions: createWebSessions({ tokens: config.auth.tokens, store: createWebSessionStore(pool), ttlMs: config.auth.sessionHours * 3600_000 }),
         changes,
         decide: (submission) => submitDecision(decisionDeps, submission),
         cancelRun: (incidentId, actor, reason) => runs.requestCancel(incidentId, actor, reason),

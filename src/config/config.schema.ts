@@ -437,6 +437,8 @@ export const ConfigSchema = z
           .default({}),
         /** Decisions one identity may submit per minute, on every channel together. */
         decisionsPerMinute: z.coerce.number().int().positive().default(20),
+        /** How long a web sign-in lasts; sessions are kept in the database, so a restart does not end them. */
+        sessionHours: z.coerce.number().positive().max(24 * 90).default(12),
       })
       .strict()
       .default({}),

@@ -556,6 +556,24 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
       CREATE INDEX remediation_runs_unacknowledged ON remediation_runs (target_key) WHERE state = 'unknown' AND acknowledged_at IS NULL;
     `,
   },
+  {
+    id: 60,
+    name: 'web sign-in sessions outlive a restart',
+    sql: `
+      -- Keyed by the SHA-256 of the cookie value, never the value: reading this table yields no usable cookie.
+      -- The CSRF token is kept as issued; it authorizes nothing without the cookie it belongs to.
+      CREATE TABLE web_sessions (
+        id_sha256 text PRIMARY KEY,
+        token_sha256 text NOT NULL,
+        name text NOT NULL,
+        csrf text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+      );
+      CREATE INDEX web_sessions_name ON web_sessions (name, created_at DESC);
+      CREATE INDEX web_sessions_expires ON web_sessions (expires_at);
+    `,
+  },
 ];
 
 // Several replicas may start at once; one migrates, the others wait on this lock.

@@ -40,14 +40,14 @@ export interface WebRouteDeps {
 type Viewer = { identity: Identity | null; csrf: string | null; ambient: boolean };
 
 /** Who is looking: a bearer token or a trusted proxy's headers (as for the API), else the session cookie. */
-function viewerOf(c: Context, deps: WebRouteDeps): Viewer | 'bad-credentials' | null {
+async function viewerOf(c: Context, deps: WebRouteDeps): Promise<Viewer | 'bad-credentials' | null> {
   if (c.req.header('authorization') !== undefined) {
     const identity = deps.access.identities.resolve(c);
     return identity ? { identity, csrf: null, ambient: false } : 'bad-credentials';
   }
   const proxied = deps.access.identities.resolve(c);
   if (proxied) return { identity: proxied, csrf: deps.sessions.csrfFor(proxied), ambient: true };
-  const session = deps.sessions.resolve(getCookie(c, SESSION_COOKIE));
+  const session = await deps.sessions.resolve(getCookie(c, SESSION_COOKIE));
   if (session) return { identity: session.identity, csrf: session.csrf, ambient: true };
   return deps.access.anonymousRead ? { identity: null, csrf: null, ambient: false } : null;
 }
@@ -87,7 +87,7 @@ export function webRoutes(deps: WebRouteDeps): Hono {
 
   /** A form post from someone signed in, from this origin, within the size limit, carrying its form token. */
   async function signedFormPost(c: Context): Promise<Response | { viewer: Viewer & { identity: Identity }; form: Record<string, string> }> {
-    const viewer = viewerOf(c, deps);
+    const viewer = await viewerOf(c, deps);
     if (viewer === 'bad-credentials' || viewer === null || !viewer.identity) return textPage(c, 401, 'sign in first');
     if (crossOrigin(c)) return textPage(c, 403, 'cross-origin form post refused');
     const form = await readForm(c, deps.bodyLimitBytes);
@@ -105,8 +105,8 @@ export function webRoutes(deps: WebRouteDeps): Hono {
   const cookieOptions = { httpOnly: true, sameSite: 'Strict' as const, secure: deps.secureCookies, path: '/' };
 
   /** Resolves the viewer of a page, or answers: 401 for a bad token, a sign-in redirect for a browser with none. */
-  function pageViewer(c: Context): Viewer | Response {
-    const viewer = viewerOf(c, deps);
+  async function pageViewer(c: Context): Promise<Viewer | Response> {
+    const viewer = await viewerOf(c, deps);
     if (viewer === 'bad-credentials') return textPage(c, 401, 'unknown token');
     if (!viewer) return c.redirect(`/sign-in?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ''))}`, 303);
     return viewer;
@@ -117,7 +117,7 @@ export function webRoutes(deps: WebRouteDeps): Hono {
   app.get('/assets/app.js', (c) => c.body(APP_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=300' }));
 
   app.get('/', async (c) => {
-    const viewer = pageViewer(c);
+    const viewer = await pageViewer(c);
     if (viewer instanceof Response) return viewer;
     const filter = filterOf(c);
     const incidents = filter.stateValid
@@ -135,7 +135,7 @@ export function webRoutes(deps: WebRouteDeps): Hono {
   }
 
   app.get('/incidents/:id', async (c) => {
-    const viewer = pageViewer(c);
+    const viewer = await pageViewer(c);
     if (viewer instanceof Response) return viewer;
     const notice = c.req.query('decided') === '1' ? 'Your decision was recorded.' : c.req.query('cancelled') === '1' ? 'Cancel requested: the run is being stopped.' : undefined;
     return renderIncident(c, viewer, c.req.param('id'), { notice });
@@ -188,27 +188,27 @@ export function webRoutes(deps: WebRouteDeps): Hono {
     if (!form) return textPage(c, 413, 'form too large');
     const next = localPath(form.next);
     if (!deps.sessions.sameToken(form.csrf, getCookie(c, SIGN_IN_COOKIE))) return textPage(c, 403, 'the sign-in form expired; reload it and try again');
-    const session = form.token ? deps.sessions.signIn(form.token) : null;
+    const session = form.token ? await deps.sessions.signIn(form.token) : null;
     if (!session) {
       const csrf = deps.sessions.signInCsrf();
       setCookie(c, SIGN_IN_COOKIE, csrf, { ...cookieOptions, maxAge: 600 });
       return html(c, <SignInPage next={next} csrf={csrf} error="That token is not configured in auth.tokens." />, 403);
     }
     deleteCookie(c, SIGN_IN_COOKIE, { path: '/' });
-    setCookie(c, SESSION_COOKIE, session.id, { ...cookieOptions, maxAge: 12 * 3600 });
+    setCookie(c, SESSION_COOKIE, session.id, { ...cookieOptions, maxAge: deps.sessions.ttlSeconds });
     return c.redirect(next, 303);
   });
 
   app.post('/sign-out', async (c) => {
     const form = (await readForm(c, 4096)) ?? {};
-    const session = deps.sessions.resolve(getCookie(c, SESSION_COOKIE));
-    if (session && deps.sessions.sameToken(form.csrf, session.csrf)) deps.sessions.signOut(getCookie(c, SESSION_COOKIE));
+    const session = await deps.sessions.resolve(getCookie(c, SESSION_COOKIE));
+    if (session && deps.sessions.sameToken(form.csrf, session.csrf)) await deps.sessions.signOut(getCookie(c, SESSION_COOKIE));
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.redirect('/sign-in', 303);
   });
 
-  app.get('/events', (c) => {
-    const viewer = viewerOf(c, deps);
+  app.get('/events', async (c) => {
+    const viewer = await viewerOf(c, deps);
     if (viewer === 'bad-credentials' || viewer === null) return textPage(c, 401, 'sign in first');
     return streamSSE(c, async (stream) => {
       let closed = false;
