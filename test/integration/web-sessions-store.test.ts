@@ -7,17 +7,18 @@ import { startTestDatabase, type TestDatabase } from '../support/test-database.j
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-describeWebSessionsContract('PostgreSQL', async () => {
-  const database = await startTestDatabase('web-sessions-contract');
-  return { store: createWebSessionStore(database.pool), close: () => database.stop() };
-});
+// One database for the whole file; the contract's people and the tests below sign in under different names.
+let shared: Promise<TestDatabase> | null = null;
+const started = () => (shared ??= startTestDatabase('web-sessions'));
+afterAll(async () => (await shared)?.stop());
+
+describeWebSessionsContract('PostgreSQL', async () => ({ store: createWebSessionStore((await started()).pool), close: async () => {} }));
 
 describe('web sessions in PostgreSQL', () => {
   let database: TestDatabase;
   beforeAll(async () => {
-    database = await startTestDatabase('web-sessions');
+    database = await started();
   });
-  afterAll(async () => database?.stop());
 
   const token = 'a-long-enough-token-for-alice';
   const tokens = [{ name: 'alice', role: 'approver' as const, sha256: sha256(token) }];
