@@ -79,12 +79,17 @@ export function createMatrixCardStore(pool: Pool) {
 
     /**
      * Claims an event for handling; false when this or another replica has it already. Claimed before it
-     * is handled, so two replicas following the same room act on it once (a crash mid-way loses it: the
-     * person sees no answer and reacts or types again).
+     * is handled, so two replicas following the same room act on it once. A failed handling gives it back
+     * (release); a crash mid-way loses it: the person sees no answer and reacts or types again.
      */
     async claim(eventId: string): Promise<boolean> {
       const claimed = await pool.query('INSERT INTO matrix_inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING', [eventId]);
       return claimed.rowCount === 1;
+    },
+
+    /** Gives a claim back after handling failed, so the event can be handled again. */
+    async release(eventId: string): Promise<void> {
+      await pool.query('DELETE FROM matrix_inbox WHERE event_id = $1', [eventId]);
     },
 
     async rememberReaction(reaction: { eventId: string; requestId: string; sender: string; approver: string }): Promise<void> {

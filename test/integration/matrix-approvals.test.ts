@@ -50,6 +50,19 @@ describe('Matrix approvals against a real Synapse', () => {
     expect(after.body).toContain('State: APPROVED');
   });
 
+  it('counts a ✅ whose first tries failed (the database restarting): tried again, counted once', async () => {
+    const request = await world.openRequest(1);
+    const card = await posted(request);
+    world.failNextDecisions(2);
+    await world.alice.react(world.roomId, card.eventId, '✅️');
+    await waitFor('the approval after two failed tries', async () => (await world.approvals.get(request.id))!.state === 'approved');
+    expect(await decisions(request)).toEqual(['alice:true:matrix']);
+    await world.settled();
+    const after = (await world.card(request))!;
+    expect(after.thread.join('\n')).toContain('Approved by alice');
+    expect(after.thread.join('\n')).not.toContain('not counted');
+  });
+
   it('rejects on ❌ and on !reject with a reason; !reject without one is refused with the usage', async () => {
     const byReaction = await world.openRequest(2);
     await world.settled(await world.bob.react(world.roomId, (await posted(byReaction)).eventId, '❌'));

@@ -62,6 +62,8 @@ export interface MatrixWorld {
   settled(eventId?: string): Promise<void>;
   card(request: ApprovalRequest): Promise<SeenCard | null>;
   restartBot(): Promise<void>;
+  /** The next `count` decisions the bot submits throw, as they do while the database restarts. */
+  failNextDecisions(count: number): void;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function startMatrixWorld(): Promise<MatrixWorld> {
     },
     announce: (request) => void announcer.updated(request),
   };
+  let failingDecisions = 0;
   const startBot = () =>
     startMatrixBot(
       { homeserverUrl: synapse.url, accessToken: botUser.accessToken, roomId, users, publicUrl: 'https://responder.example.org', maxBackoffMs: 1000, pollMs: 200 },
@@ -106,7 +109,13 @@ export async function startMatrixWorld(): Promise<MatrixWorld> {
         cards,
         outbox,
         approvals,
-        decide: (submission) => submitDecision(deps, submission),
+        decide: (submission) => {
+          if (failingDecisions > 0) {
+            failingDecisions -= 1;
+            return Promise.reject(new Error('Connection terminated unexpectedly'));
+          }
+          return submitDecision(deps, submission);
+        },
         withdraw: (submission) => withdrawDecision({ approvals, announce: (request) => void announcer.updated(request) }, submission),
         log,
       },
@@ -172,6 +181,9 @@ export async function startMatrixWorld(): Promise<MatrixWorld> {
         .filter((e) => e.content['m.relates_to']?.rel_type === 'm.thread' && e.content['m.relates_to']?.event_id === first.event_id)
         .map((e) => e.content.body ?? '');
       return { eventId: first.event_id, copies: cards.length, body: latest.body ?? '', html: latest.formatted_body ?? '', thread };
+    },
+    failNextDecisions(count) {
+      failingDecisions = count;
     },
     async restartBot() {
       await bot.stop();

@@ -13,6 +13,10 @@ import { connectMatrix, type MatrixConnection } from './matrix-client.js';
 import { readIntent, requestIdPrefix, RoomEventSchema } from './matrix-inbound.js';
 import { defuse } from './matrix-text.js';
 
+// Tries of one event, 0.5 + 1 + 2 + 4 s apart: a database restart, not an outage.
+const HANDLE_ATTEMPTS = 5;
+const HANDLE_RETRY_BASE_MS = 500;
+
 export interface MatrixBotSettings {
   homeserverUrl: string;
   accessToken: string;
@@ -175,12 +179,42 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
     }
   }
 
+  let cancelRetryWait: (() => void) | null = null;
+  const retryPause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      cancelRetryWait = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => (cancelRetryWait = null));
+
+  /**
+   * The sync has moved past an event by the time it is handled, so a failure (the database away for a moment)
+   * would lose a person's ✅ for good. The claim is released and the event tried again a few times; what
+   * it had already recorded is refused the second time as a repeat, so nothing counts twice.
+   */
+  async function handleWithRetries(raw: unknown): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await handle(raw);
+        return;
+      } catch (error) {
+        const eventId = (raw as { event_id?: unknown } | null)?.event_id;
+        if (typeof eventId === 'string') await cards.release(eventId).catch(() => {});
+        if (stopped || attempt >= HANDLE_ATTEMPTS) throw error;
+        log.warn({ err: error, event: eventId, attempt }, 'could not handle a Matrix event; trying again');
+        await retryPause(HANDLE_RETRY_BASE_MS * 2 ** (attempt - 1));
+      }
+    }
+  }
+
   // One event at a time, in timeline order: a redaction must not overtake the reaction it takes back.
   let queue: Promise<void> = Promise.resolve();
   const enqueue = (raw: unknown) => {
     queue = queue
-      .then(() => handle(raw))
-      .catch((error: unknown) => log.error({ err: error }, 'could not handle a Matrix event'));
+      .then(() => handleWithRetries(raw))
+      .catch((error: unknown) => log.error({ err: error }, 'could not handle a Matrix event; the person has to react or type it again'));
   };
 
   const connecting = (async () => {
@@ -234,6 +268,7 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
     async stop() {
       stopped = true;
       cancelWait?.();
+      cancelRetryWait?.();
       connection?.stop();
       await worker.stop();
       await connecting.catch(() => {});
