@@ -57,14 +57,29 @@ describe('checkAgentProposal', () => {
 
   it("refuses inputs the action's schema rejects", () => {
     const check = checkAgentProposal({ ...valid, action: { id: 'restart-service', inputs: { service: 'worker; rm -rf /', host: 'app1' } } }, catalog, ['restart-service'], [], SHOWN);
-    expect(check).toEqual({ ok: false, problems: ['action.inputs.service must match pattern "^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$"'] });
+    expect(check).toEqual({ ok: false, problems: ["action.inputs.service: must be a systemd unit name like nginx or nginx.service: letters, digits and @ . _ : - only, not starting with '-'"] });
+  });
+
+  it('names an item of a list input and an input the action lacks where they sit in the proposal', () => {
+    const check = checkAgentProposal(
+      { ...valid, action: { id: 'clear-disk-space', inputs: { host: 'app1', paths: ['/var/log/app', '/var/log/../../etc'], min_age_days: 7, force: true } } },
+      catalog,
+      ['clear-disk-space'],
+      [],
+      SHOWN,
+    );
+    expect(!check.ok && check.problems).toEqual([
+      'action.inputs: "force" is not an input of this action; it takes host, paths, min_age_days',
+      "action.inputs.paths[1]: must not contain a '..' or '.' segment or '//' (no path traversal)",
+      'action.inputs.paths[1]: must be an absolute path with no "..", "." or empty segment and no trailing slash; got "/var/log/../../etc"',
+    ]);
   });
 
   it('refuses a host that is not exactly one inventory host: all, a group, a pattern, a list', () => {
     for (const host of ['all', 'scenario', 'web*', 'web1:api1', 'web1,api1']) {
       const check = checkAgentProposal({ ...valid, action: { id: 'restart-service', inputs: { service: 'worker', host } } }, catalog, ['restart-service'], [], SHOWN);
       expect(check.ok, host).toBe(false);
-      expect(!check.ok && check.problems.join(' '), host).toContain(`host must name exactly one inventory host (not a group, a pattern or "all"); ${JSON.stringify(host)} is not one of`);
+      expect(!check.ok && check.problems.join(' '), host).toContain(`action.inputs.host: must name exactly one inventory host (not a group, a pattern or "all"); ${JSON.stringify(host)} is not one of`);
     }
   });
 });
@@ -101,7 +116,7 @@ describe('proposalToolSchema', () => {
     const ip = schema.properties.action.anyOf[0]!.properties!.inputs.properties.ip!;
     expect(ip).toEqual({ type: 'string', description: 'one IPv4 or IPv6 address, e.g. 10.0.4.15 (no prefix length, no range)', anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }] });
     const loopback = { ...valid, action: { id: 'block-host', inputs: { ip: '127.0.0.1', reason: 'abuse', duration: '1h' } } };
-    expect(checkAgentProposal(loopback, catalog, ['block-host'], [], SHOWN)).toEqual({ ok: false, problems: ['action.inputs.ip must NOT be valid'] });
+    expect(checkAgentProposal(loopback, catalog, ['block-host'], [], SHOWN)).toEqual({ ok: false, problems: ['action.inputs.ip: must be a single remote host, not the unspecified (0.0.0.0, ::), broadcast (255.255.255.255) or a loopback (127.x.x.x, ::1) address'] });
   });
 
   it("tells where a path input may point: the catalog's pathRoots, which no schema keyword carries", () => {

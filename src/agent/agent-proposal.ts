@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RiskSchema, type EvidenceItem, type Proposal } from '../domain/proposal.js';
 import { JsonObjectSchema } from '../domain/json-value.js';
 import type { Catalog } from '../remediation/catalog.js';
+import { formatInputProblem, MESSAGES_KEYWORD, quoteValue } from '../remediation/input-problems.js';
 
 /** What the model must hand in through the submit_proposal tool. */
 // PostgreSQL's jsonb cannot store U+0000; a model echoing binary log noise must not fail the incident.
@@ -31,7 +32,7 @@ export function allowedCatalogActions(catalog: Catalog, routeActions: readonly s
 }
 
 /** Keywords only the validator needs: a model writes to the description, and their errors reach it in the repair round. */
-const VALIDATOR_ONLY = new Set(['maxLength', 'not']);
+const VALIDATOR_ONLY = new Set(['maxLength', 'not', MESSAGES_KEYWORD]);
 
 /**
  * An input schema as the model is shown it: without the keywords only the validator needs, and without the
@@ -142,10 +143,10 @@ export function checkAgentProposal(raw: unknown, catalog: Catalog, allowed: read
   }
   if (output.action) {
     if (!allowed.includes(output.action.id)) {
-      return { ok: false, problems: [`action.id: "${output.action.id}" is not an action you may propose; choose one of ${allowed.join(', ') || '(none)'} or null`] };
+      return { ok: false, problems: [`action.id: ${quoteValue(output.action.id)} is not an action you may propose; choose one of ${allowed.join(', ') || '(none)'} or null`] };
     }
-    const problems = catalog.validateInputs(output.action.id, output.action.inputs);
-    if (problems.length > 0) return { ok: false, problems: problems.map((p) => `action.inputs${p.startsWith('/') ? p.replaceAll('/', '.') : ` ${p}`}`) };
+    const problems = catalog.inputProblems(output.action.id, output.action.inputs);
+    if (problems.length > 0) return { ok: false, problems: problems.map((problem) => formatInputProblem(problem, 'action.inputs')) };
   }
   return {
     ok: true,

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CatalogError } from '../domain/errors.js';
 import { TargetKindSchema, type TargetKind } from '../domain/decision.js';
 import { RiskSchema } from '../domain/proposal.js';
+import { describeSchemaErrors, formatInputProblem, messagesKeyword, misplacedMessages, quoteValue, type InputProblem } from './input-problems.js';
 import { isCanonicalAbsolutePath, pathProblems } from './path-inputs.js';
 import { placeholdersOf } from './verification-query.js';
 
@@ -83,9 +84,12 @@ export interface Catalog {
   get(id: string): CatalogEntry | undefined;
   /**
    * Validates inputs against the entry's JSON Schema and its host targets against the inventory;
-   * returns readable errors, empty when valid. Proposals, runbook mappings and modifications all pass here.
+   * returns readable errors (`<input>: <what is wrong>`), empty when valid. Proposals, runbook mappings and
+   * modifications all pass here.
    */
   validateInputs(id: string, inputs: Record<string, unknown>): string[];
+  /** The same check, each problem with the input it is about, for callers that name the inputs their own way. */
+  inputProblems(id: string, inputs: Record<string, unknown>): InputProblem[];
 }
 
 /** Every target the inputs name, as policy sees them; a list input (several paths) is one target per item. */
@@ -103,14 +107,14 @@ export interface CatalogOptions {
   inventoryHosts: readonly string[];
 }
 
-function hostProblems(entry: CatalogEntry, inputs: Record<string, unknown>, hosts: ReadonlySet<string>): string[] {
-  const problems: string[] = [];
+function hostProblems(entry: CatalogEntry, inputs: Record<string, unknown>, hosts: ReadonlySet<string>): InputProblem[] {
+  const problems: InputProblem[] = [];
   for (const [input, kind] of Object.entries(entry.targets)) {
     if (kind !== 'host' || !(input in inputs)) continue;
     const value = inputs[input];
     if (typeof value === 'string' && hosts.has(value)) continue;
     const known = [...hosts].slice(0, 10).join(', ') + (hosts.size > 10 ? ', …' : '');
-    problems.push(`/${input} must name exactly one inventory host (not a group, a pattern or "all"); ${JSON.stringify(value)} is not one of: ${known || 'none'}`);
+    problems.push({ input, message: `must name exactly one inventory host (not a group, a pattern or "all"); ${quoteValue(value)} is not one of: ${known || 'none'}` });
   }
   return problems;
 }
@@ -155,7 +159,9 @@ export function loadCatalog(directory: string, options: CatalogOptions): Catalog
   const hosts = new Set(options.inventoryHosts);
   const root = resolve(directory);
   if (!existsSync(root)) throw new CatalogError('catalog_missing', `remediation catalog directory ${root} does not exist`);
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  // verbose: each error carries its schema, where the entry's own sentence for it is (input-problems.ts).
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+  ajv.addKeyword(messagesKeyword);
   // One address, never a range: the platform's own parsers, so "0.0.0.0/0" or "10.0.0.1-10.0.0.9" is not an address.
   ajv.addFormat('ipv4', { type: 'string', validate: (value) => isIPv4(value) });
   ajv.addFormat('ipv6', { type: 'string', validate: (value) => isIPv6(value) && !value.includes('%') });
@@ -194,6 +200,7 @@ export function loadCatalog(directory: string, options: CatalogOptions): Catalog
     for (const input of placeholdersOf(parsed.data.verification?.query ?? '')) {
       if (!properties.includes(input)) problems.push(`${file}: verification.query uses {{ ${input} }}, which is not one of the input properties`);
     }
+    problems.push(...misplacedMessages(parsed.data.inputs).map((problem) => `${file}: inputs ${problem}`));
     try {
       validators.set(parsed.data.id, ajv.compile(parsed.data.inputs));
     } catch (error) {
@@ -203,16 +210,18 @@ export function loadCatalog(directory: string, options: CatalogOptions): Catalog
   }
   problems.push(...rollbackProblems(entries));
   if (problems.length > 0) throw new CatalogError('catalog_invalid', `remediation catalog ${root} has problems:\n  - ${problems.join('\n  - ')}`);
+  const inputProblems = (id: string, inputs: Record<string, unknown>): InputProblem[] => {
+    const validate = validators.get(id);
+    if (!validate) return [{ input: '', message: `unknown remediation ${quoteValue(id)}; the catalog has: ${[...entries.keys()].join(', ')}` }];
+    const schemaProblems = validate(inputs) ? [] : describeSchemaErrors(validate.errors ?? []);
+    const entry = entries.get(id)!;
+    const pathInputs = Object.entries(entry.targets).filter(([, kind]) => kind === 'path').map(([input]) => input);
+    return [...schemaProblems, ...hostProblems(entry, inputs, hosts), ...pathProblems({ pathInputs, roots: entry.pathRoots, inputs })];
+  };
   return {
     entries,
     get: (id) => entries.get(id),
-    validateInputs(id, inputs) {
-      const validate = validators.get(id);
-      if (!validate) return [`unknown remediation "${id}"; the catalog has: ${[...entries.keys()].join(', ')}`];
-      const schemaProblems = validate(inputs) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '(inputs)'} ${e.message ?? 'is invalid'}`);
-      const entry = entries.get(id)!;
-      const pathInputs = Object.entries(entry.targets).filter(([, kind]) => kind === 'path').map(([input]) => input);
-      return [...schemaProblems, ...hostProblems(entry, inputs, hosts), ...pathProblems({ pathInputs, roots: entry.pathRoots, inputs })];
-    },
+    inputProblems,
+    validateInputs: (id, inputs) => inputProblems(id, inputs).map((problem) => formatInputProblem(problem)),
   };
 }

@@ -186,15 +186,20 @@ describe('agent investigation on a real Prometheus through MCP', () => {
     expect(investigation.outcome).toBe('proposed');
   });
 
-  it('gives invalid output one repair round with the validation errors', async () => {
-    const wrong = { ...validProposal, action: { id: 'block-host', inputs: { ...validProposal.action.inputs, ip: '203.0.113.0/24' } } };
+  it('gives invalid output one repair round with the validation errors, in the catalog\'s words', async () => {
+    const wrong = { ...validProposal, action: { id: 'block-host', inputs: { ...validProposal.action.inputs, ip: '127.0.0.1', duration: '9999d' } } };
     const investigation = await run({ script: scriptFromTurns([submit(wrong), submit(validProposal)]) });
     expect(investigation.outcome).toBe('proposed');
     expect(investigation.reason).toBe('accepted after one repair round');
     expect(investigation.proposal?.action).toEqual(validProposal.action);
     const repair = llm.requests[1]!;
     expect(shownText(repair)).toContain('Your proposal was rejected');
-    expect(shownText(repair)).toContain('action.inputs.ip must match format "ipv4"');
+    // What the `not` and the regex refuse, as the catalog entry words it: the model can act on it.
+    expect(shownText(repair)).toContain(
+      '- action.inputs.ip: must be a single remote host, not the unspecified (0.0.0.0, ::), broadcast (255.255.255.255) or a loopback (127.x.x.x, ::1) address\n',
+    );
+    expect(shownText(repair)).toContain('- action.inputs.duration: must be a whole number of minutes, hours or days of at most 7 days, e.g. 30m, 24h or 7d\n');
+    expect(shownText(repair)).not.toMatch(/must NOT be valid|must match pattern/);
     expect(repair.tools.map((t) => t.name)).toEqual(['submit_proposal']);
   });
 
@@ -323,7 +328,7 @@ describe('small local models behind llama-server', () => {
     const bad = JSON.stringify({ ...validProposal, action: { id: 'block-host', inputs: { ...validProposal.action.inputs, ip: '0.0.0.0/0' } } });
     const refused = await run({ agent: llama(), script: () => ({ kind: 'text', text: bad }), quirks });
     expect(refused.outcome).toBe('fallback');
-    expect(refused.reason).toContain('action.inputs.ip must match format "ipv4"');
+    expect(refused.reason).toContain('action.inputs.ip: must be one IPv4 or IPv6 address, e.g. 10.0.4.15 (no prefix length, no range');
     expect(shownText(llm.requests[1]!)).toContain('Your proposal was rejected');
   });
 
@@ -335,7 +340,7 @@ describe('small local models behind llama-server', () => {
     expect(investigation.reason).toBe('accepted after one repair round');
     const repair = shownText(llm.requests[2]!);
     expect(repair).toContain('<untrusted-data source="tool query_loki_logs">');
-    expect(repair).toContain('action.inputs.ip must match format "ipv4"');
+    expect(repair).toContain('action.inputs.ip: must be one IPv4 or IPv6 address');
     expect(investigation.modelCalls).toBe(3);
   });
 
@@ -445,7 +450,7 @@ describe('prompt injection', () => {
         : submit(validProposal);
     const investigation = await run({ script: greedy });
     expect(investigation.outcome).toBe('fallback');
-    expect(investigation.reason).toContain('action.inputs.ip must NOT be valid');
-    expect(investigation.reason).toContain('action.inputs.duration must match pattern');
+    expect(investigation.reason).toContain('action.inputs.ip: must be a single remote host');
+    expect(investigation.reason).toContain('action.inputs.duration: must be a whole number of minutes, hours or days');
   });
 });

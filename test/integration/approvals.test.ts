@@ -153,7 +153,7 @@ describe('host: all is refused from every source', () => {
     const id = await open({ host: 'all' });
     const record = await responder.waitFor(id, settled);
     expect(record.state).toBe('diagnosed');
-    expect(record.proposal?.diagnosis).toMatch(/host must name exactly one inventory host .*"all" is not one of: localhost/);
+    expect(record.proposal?.diagnosis).toMatch(/host: must name exactly one inventory host .*"all" is not one of: localhost/);
     expect(record.runs).toEqual([]);
   });
 

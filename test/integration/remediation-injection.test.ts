@@ -84,13 +84,13 @@ const valid: Record<string, Record<string, unknown>> = {
 
 // [what, action, input, hostile value, what the refusal says]
 const HOSTILE: [string, string, string, unknown, RegExp][] = [
-  ['service "x; rm -rf /"', 'restart-service', 'service', 'x; rm -rf /', /service must match pattern/],
-  ['host "all"', 'restart-service', 'host', 'all', /host must name exactly one inventory host/],
-  ['config_path "/etc/../root/x"', 'rollback-config', 'config_path', '/etc/../root/x', /config_path must NOT be valid/],
-  ['paths ["/etc/../root/x"]', 'clear-disk-space', 'paths', ['/etc/../root/x'], /paths.* must NOT be valid/],
-  ['ip "0.0.0.0/0"', 'block-host', 'ip', '0.0.0.0/0', /ip must match format/],
-  ['replicas 10000', 'scale-deployment', 'replicas', 10000, /replicas must be <= 20/],
-  ['a 10 kB reason', 'block-host', 'reason', TEN_KB, /reason must NOT have more than 128 characters/],
+  ['service "x; rm -rf /"', 'restart-service', 'service', 'x; rm -rf /', /service: must be a systemd unit name like nginx or nginx\.service/],
+  ['host "all"', 'restart-service', 'host', 'all', /host: must name exactly one inventory host/],
+  ['config_path "/etc/../root/x"', 'rollback-config', 'config_path', '/etc/../root/x', /config_path: must not contain a '\.\.' or '\.' segment or '\/\/' \(no path traversal\)/],
+  ['paths ["/etc/../root/x"]', 'clear-disk-space', 'paths', ['/etc/../root/x'], /paths\[0\]: must not contain a '\.\.' or '\.' segment/],
+  ['ip "0.0.0.0/0"', 'block-host', 'ip', '0.0.0.0/0', /ip: must be one IPv4 or IPv6 address/],
+  ['replicas 10000', 'scale-deployment', 'replicas', 10000, /replicas: must be at most 20/],
+  ['a 10 kB reason', 'block-host', 'reason', TEN_KB, /reason: must be at most 128 characters long/],
 ];
 
 /** A hostile value must appear in no ansible-playbook start (JSON-escaped as the extra-vars file holds it). */
@@ -117,11 +117,11 @@ describe('a model proposal', () => {
 describe('a runbook mapping from alert labels', () => {
   // Runbooks map labels and annotations (strings) to inputs; the model is down, so the runbook answers.
   const RUNBOOK: [string, string, Record<string, string>, Record<string, string>, RegExp][] = [
-    ['label service "x; rm -rf /"', 'restart-service', { service: 'x; rm -rf /' }, {}, /service must match pattern/],
-    ['label host "all"', 'restart-service', { service: 'cron', host: 'all' }, {}, /host must name exactly one inventory host/],
-    ['annotation config_path "/etc/../root/x"', 'rollback-config', { service: 'caddy' }, { config_path: '/etc/../root/x' }, /config_path must NOT be valid/],
-    ['label source_ip "0.0.0.0/0"', 'block-host', { source_ip: '0.0.0.0/0' }, {}, /ip must match format/],
-    ['a 10 kB service label', 'restart-service', { service: TEN_KB }, {}, /service must NOT have more than 128 characters/],
+    ['label service "x; rm -rf /"', 'restart-service', { service: 'x; rm -rf /' }, {}, /service: must be a systemd unit name like nginx or nginx\.service/],
+    ['label host "all"', 'restart-service', { service: 'cron', host: 'all' }, {}, /host: must name exactly one inventory host/],
+    ['annotation config_path "/etc/../root/x"', 'rollback-config', { service: 'caddy' }, { config_path: '/etc/../root/x' }, /config_path: must not contain a '\.\.' or '\.' segment or '\/\/' \(no path traversal\)/],
+    ['label source_ip "0.0.0.0/0"', 'block-host', { source_ip: '0.0.0.0/0' }, {}, /ip: must be one IPv4 or IPv6 address/],
+    ['a 10 kB service label', 'restart-service', { service: TEN_KB }, {}, /service: must be at most 128 characters long/],
   ];
   it.each(RUNBOOK)('%s is refused; nothing starts', async (_what, id, labels, annotations, why) => {
     const before = starts();

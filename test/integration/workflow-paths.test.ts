@@ -138,7 +138,7 @@ describe('one responder, many paths', () => {
     const id = await open(responder, restartAlert({ annotations: { pidfile: 'relative/path; rm -rf /' } }));
     const record = await responder.waitFor(id, settled);
     expect(record.state).toBe('diagnosed');
-    expect((record.proposal as { diagnosis: string }).diagnosis).toMatch(/cannot be filled from this alert: \/pidfile must match pattern/);
+    expect((record.proposal as { diagnosis: string }).diagnosis).toMatch(/cannot be filled from this alert: pidfile: must be an absolute path of letters, digits and \. _ - \/ only/);
     expect(record.runs).toEqual([]);
   });
 
