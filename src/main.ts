@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createInvestigator } from './agent/create-investigator.js';
 import { missingModelReason } from './agent/language-model.js';
-import { loadOrCreateAuditKey, type AuditKey } from './audit/audit-key.js';
+import { derivedSecret, loadOrCreateAuditKey, type AuditKey } from './audit/audit-key.js';
 import { startConfiguredAuditTrail } from './audit/audit-trail.js';
 import type { Config } from './config/config.schema.js';
 import { resolveShippedPath } from './config/package-paths.js';
@@ -288,7 +288,12 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
         incidents: { list: incidents.list, getRecord: records.get, countByState: incidents.countByState },
         inputsSchema: (actionId) => catalog.get(actionId)?.inputs ?? null,
         access,
-        sessions: createWebSessions({ tokens: config.auth.tokens, store: createWebSessionStore(pool), ttlMs: config.auth.sessionHours * 3600_000 }),
+        sessions: createWebSessions({
+          tokens: config.auth.tokens,
+          store: createWebSessionStore(pool),
+          ttlMs: config.auth.sessionHours * 3600_000,
+          formKey: derivedSecret(auditKey, 'web form tokens'),
+        }),
         changes,
         decide: (submission) => submitDecision(decisionDeps, submission),
         cancelRun: (incidentId, actor, reason) => runs.requestCancel(incidentId, actor, reason),

@@ -23,6 +23,15 @@ export function auditKeyId(secret: Buffer): string {
   return createHmac('sha256', secret).update('responder audit key id').digest('hex').slice(0, 16);
 }
 
+/**
+ * A secret for another purpose, derived one-way from the audit key: every replica holds the audit key and
+ * keeps it across restarts, so what is derived from it is the same everywhere and survives a restart,
+ * and it reveals nothing of the audit key.
+ */
+export function derivedSecret(key: AuditKey, purpose: string): Buffer {
+  return createHmac('sha256', key.secret).update(`responder derived secret: ${purpose}`).digest();
+}
+
 /** A key from its secret, for tests and for keys that do not live in a file. */
 export function auditKeyFromSecret(secret: Buffer | string, file = '(memory)'): AuditKey {
   const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;

@@ -37,10 +37,15 @@ export function createWebSessions(options: {
   ttlMs?: number;
   /** Sessions kept per token name, newest first. */
   sessionsPerName?: number;
+  /**
+   * Signs the form tokens of forward-auth identities. The same on every replica and across restarts, or a
+   * page loaded before a restart, or from another replica, is refused on its next post; random if not given.
+   */
+  formKey?: Buffer;
   now?: () => number;
 }): WebSessions {
   const { store } = options;
-  const key = randomBytes(32);
+  const key = options.formKey ?? randomBytes(32);
   const now = options.now ?? Date.now;
   const ttl = options.ttlMs ?? 12 * 3600_000;
   const keepPerName = options.sessionsPerName ?? 100;
