@@ -1,5 +1,6 @@
 import type { Pool } from '../database/database.js';
 import { withTransaction } from '../database/database.js';
+import { createWakeablePause } from '../supervision/wakeable-pause.js';
 import { createAnchor } from './anchors.js';
 import type { AuditKey } from './audit-key.js';
 import { appendAuditEvent } from './audit-store.js';
@@ -153,20 +154,10 @@ export interface LokiShipper {
 export function startLokiShipper(options: LokiShipperOptions): LokiShipper {
   const state = { structuredMetadata: true };
   let stopped = false;
-  let wake: (() => void) | null = null;
+  const idle = createWakeablePause();
   let backingOff = false;
   // A kick while a batch is in flight must not be lost to the idle pause that follows it.
   let kicked = false;
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      }
-      wake = done;
-    });
 
   const loop = async () => {
     let failures = 0;
@@ -185,7 +176,7 @@ export function startLokiShipper(options: LokiShipperOptions): LokiShipper {
           options.log.warn({ status: result.status, reason: result.message, attempts: failures }, 'Loki is not taking audit events; they wait in the database and are shipped when it is back');
         }
         backingOff = true;
-        await pause(Math.min(options.maxBackoffMs, 1000 * 2 ** Math.min(failures - 1, 20)));
+        await idle.sleep(Math.min(options.maxBackoffMs, 1000 * 2 ** Math.min(failures - 1, 20)));
         backingOff = false;
         continue;
       }
@@ -196,7 +187,7 @@ export function startLokiShipper(options: LokiShipperOptions): LokiShipper {
         continue;
       }
       if (result.kind === 'retry' || kicked || (result.kind === 'shipped' && result.more)) continue;
-      await pause(options.idleMs ?? 5000);
+      await idle.sleep(options.idleMs ?? 5000);
     }
   };
   const running = loop();
@@ -204,12 +195,12 @@ export function startLokiShipper(options: LokiShipperOptions): LokiShipper {
     kick() {
       if (backingOff) return;
       kicked = true;
-      wake?.();
+      idle.wake();
     },
     lag: () => lokiShippingLag(options.pool),
     async stop() {
       stopped = true;
-      wake?.();
+      idle.wake();
       await running;
     },
   };

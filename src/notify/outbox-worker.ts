@@ -1,5 +1,6 @@
 import type { JsonValue } from '../domain/json-value.js';
 import type { OutboxMessage, OutboxStore } from '../store/outbox.js';
+import { createWakeablePause } from '../supervision/wakeable-pause.js';
 
 /** What a receiver did with one message. */
 export type DeliveryOutcome =
@@ -40,19 +41,9 @@ export function backoffSeconds(attempts: number, maxBackoffMs: number): number {
  */
 export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   let stopped = false;
-  let wake: (() => void) | null = null;
+  const idle = createWakeablePause();
   let kicked = false;
   let failing = 0;
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      }
-      wake = done;
-    });
 
   async function deliverOne(): Promise<boolean> {
     const message = await options.outbox.claim(options.channel, { ordered: options.ordered, leaseSeconds: LEASE_SECONDS });
@@ -94,18 +85,18 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       }
       if (stopped) return;
       if (more || kicked) continue;
-      await pause(options.pollMs ?? 1000);
+      await idle.sleep(options.pollMs ?? 1000);
     }
   };
   const running = loop();
   return {
     kick() {
       kicked = true;
-      wake?.();
+      idle.wake();
     },
     async stop() {
       stopped = true;
-      wake?.();
+      idle.wake();
       await running;
     },
   };

@@ -3,6 +3,7 @@ import { withTransaction } from '../database/database.js';
 import type { Incident } from '../domain/incident-record.js';
 import type { JsonObject } from '../domain/json-value.js';
 import { enqueueOutbox, type OutboxStore } from '../store/outbox.js';
+import { createWakeablePause } from '../supervision/wakeable-pause.js';
 import { noticeFor, type IncidentNotice, type NoticeKind } from './incident-notice.js';
 import { deliverNtfy, deliverWebhook, ntfyBody, webhookBody } from './notice-senders.js';
 import { startOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.js';
@@ -98,7 +99,7 @@ export function startNotifications(options: {
   }
 
   let stopped = false;
-  let wake: (() => void) | null = null;
+  const idle = createWakeablePause();
   let prunedAt = 0;
   const loop = (async () => {
     let failures = 0;
@@ -116,23 +117,16 @@ export function startNotifications(options: {
         if (failures === 1 || failures % 10 === 0) log.warn({ err: error }, 'could not read incident news from the audit chain; retrying');
       }
       if (stopped || more) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, settings.pollMs ?? 1000);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = null;
+      await idle.sleep(settings.pollMs ?? 1000);
     }
   })();
 
   return {
     channels: channels.map((c) => c.name),
-    kick: () => wake?.(),
+    kick: () => idle.wake(),
     async stop() {
       stopped = true;
-      wake?.();
+      idle.wake();
       await loop;
       await Promise.all(workers.map((w) => w.stop()));
     },
