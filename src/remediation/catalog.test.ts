@@ -223,6 +223,12 @@ ${settings}`,
     expect(own.validateInputs('bad', { host: 'WEB' })).toEqual(['host: must match the pattern "^[a-z]+$"', 'host: must name exactly one inventory host (not a group, a pattern or "all"); "WEB" is not one of: localhost, web']);
   });
 
+  it('an anyOf without a sentence is one problem naming each allowed form', () => {
+    withInputs(`  type: object\n  properties:\n    host: { type: string }\n    ip: { type: string, anyOf: [{ format: ipv4 }, { format: ipv6 }] }\n`);
+    const own = loadCatalog(directory, { inventoryHosts: ['web'] });
+    expect(own.validateInputs('bad', { host: 'web', ip: '10.0.0.0/8' })).toEqual(['ip: must be an IPv4 address, or must be an IPv6 address']);
+  });
+
   it('a verification query naming an input the action does not have', () => {
     entry(`verification: { query: 'up{instance="{{ hostname }}"} == 0' }\n`);
     expect(() => loadCatalog(directory, { inventoryHosts: [] })).toThrow(/verification\.query uses \{\{ hostname \}\}, which is not one of the input properties/);
