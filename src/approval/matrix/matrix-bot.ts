@@ -12,6 +12,7 @@ import { createMatrixApprovalChannel, deliverMatrixMessage, type MatrixApprovalC
 import { connectMatrix, type MatrixConnection } from './matrix-client.js';
 import { readIntent, requestIdPrefix, RoomEventSchema } from './matrix-inbound.js';
 import { defuse } from './matrix-text.js';
+import { createWakeablePause } from '../../supervision/wakeable-pause.js';
 
 // Tries of one event, 0.5 + 1 + 2 + 4 s apart: a database restart, not an outage.
 const HANDLE_ATTEMPTS = 5;
@@ -68,7 +69,8 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
   const people = new Map(settings.users.map((u) => [u.matrixId, { name: u.name, role: u.role, source: 'matrix' as const }]));
   let connection: MatrixConnection | null = null;
   let stopped = false;
-  let cancelWait: (() => void) | null = null;
+  // The reconnect backoff and the retries of a failed event, both ended at once by stop().
+  const pause = createWakeablePause();
 
   const worker: OutboxWorker = startOutboxWorker({
     outbox: deps.outbox,
@@ -179,16 +181,6 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
     }
   }
 
-  let cancelRetryWait: (() => void) | null = null;
-  const retryPause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      cancelRetryWait = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    }).finally(() => (cancelRetryWait = null));
-
   /**
    * The sync has moved past an event by the time it is handled, so a failure (the database away for a moment)
    * would lose a person's ✅ for good. The claim is released and the event tried again a few times; what
@@ -204,7 +196,7 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
         if (typeof eventId === 'string') await cards.release(eventId).catch(() => {});
         if (stopped || attempt >= HANDLE_ATTEMPTS) throw error;
         log.warn({ err: error, event: eventId, attempt }, 'could not handle a Matrix event; trying again');
-        await retryPause(HANDLE_RETRY_BASE_MS * 2 ** (attempt - 1));
+        await pause.sleep(HANDLE_RETRY_BASE_MS * 2 ** (attempt - 1));
       }
     }
   }
@@ -244,14 +236,7 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
         return;
       } catch (error) {
         if (attempt === 1 || attempt % 10 === 0) log.warn({ err: error, attempts: attempt }, 'cannot reach the Matrix homeserver; cards wait in the outbox');
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(settings.maxBackoffMs, 1000 * 2 ** Math.min(attempt - 1, 10)));
-          cancelWait = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        cancelWait = null;
+        await pause.sleep(Math.min(settings.maxBackoffMs, 1000 * 2 ** Math.min(attempt - 1, 10)));
       }
     }
   })();
@@ -267,8 +252,7 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
     },
     async stop() {
       stopped = true;
-      cancelWait?.();
-      cancelRetryWait?.();
+      pause.wake();
       connection?.stop();
       await worker.stop();
       await connecting.catch(() => {});
