@@ -146,6 +146,8 @@ describe('the web UI', () => {
     await page.getByText('Change the inputs, then approve the changed action').click();
     await page.getByLabel('Reason (goes into the audit trail)').fill('everywhere');
     await page.getByLabel('host').fill('all');
+    // The browser's own hint for a value its pattern refuses is the catalog's sentence, not "match the format".
+    expect(await page.getByLabel('host').getAttribute('title')).toMatch(/^must be one host name of .*not a group/);
     await page.getByRole('button', { name: 'Approve with these inputs' }).click();
     expect(await page.getByRole('alert').textContent()).toContain('must name exactly one inventory host');
     expect((await responder.record(id)).approvals).toEqual([]);

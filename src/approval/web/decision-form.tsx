@@ -12,6 +12,8 @@ interface PropertySchema {
   maxLength?: number;
   description?: string;
   items?: { type?: string };
+  /** The catalog's own words for a refusal (input-problems.ts); the pattern's is the browser's hint too. */
+  'x-responder-messages'?: Record<string, string>;
 }
 
 const FIELD_PREFIX = 'm.';
@@ -52,7 +54,7 @@ function Field(props: { name: string; schema: PropertySchema; value: JsonValue |
     );
   } else {
     control = (
-      <input id={id} name={field} value={value === undefined ? '' : String(value)} required={required} pattern={schema.pattern} minlength={schema.minLength} maxlength={schema.maxLength} aria-describedby={described} />
+      <input id={id} name={field} value={value === undefined ? '' : String(value)} required={required} pattern={schema.pattern} title={schema['x-responder-messages']?.pattern} minlength={schema.minLength} maxlength={schema.maxLength} aria-describedby={described} />
     );
   }
   return (
