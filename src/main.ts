@@ -16,7 +16,7 @@ import { intakeFastPath, type IntakeRouteDeps } from './http/intake-routes.js';
 import { addAuditShippingMetrics, addOutboxMetrics, createMetrics } from './http/metrics.js';
 import { createConfiguredPolicyGate } from './policy/create-policy-gate.js';
 import { loadCatalog } from './remediation/catalog.js';
-import { loadInventoryHosts } from './remediation/inventory-hosts.js';
+import { watchInventoryHosts } from './remediation/inventory-hosts.js';
 import { createPool } from './database/database.js';
 import { lockDataDir } from './database/data-dir-lock.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-postgres.js';
@@ -110,7 +110,14 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
     const audit = startConfiguredAuditTrail({ pool, key: auditKey, dataDir: config.dataDir, audit: config.audit, loki: config.loki, records, log });
     stops.push(() => audit.stop());
     const inventory = config.execution.inventory.includes(',') ? config.execution.inventory : resolveShippedPath(config.execution.inventory);
-    const inventoryHosts = await loadInventoryHosts({ inventory, binary: config.execution.ansibleInventoryBinary, env: inheritedEnvironment() });
+    const inventoryHosts = await watchInventoryHosts({
+      inventory,
+      binary: config.execution.ansibleInventoryBinary,
+      env: inheritedEnvironment(),
+      intervalMs: config.execution.inventoryRefreshSeconds * 1000,
+      log,
+    });
+    stops.push(async () => inventoryHosts.stop());
     const catalog = loadCatalog(resolveShippedPath(config.execution.catalogDir), { inventoryHosts });
     const intakeKey = resolveIntakeKey(config, log);
 

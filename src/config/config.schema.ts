@@ -484,10 +484,12 @@ export const ConfigSchema = z
       .object({
         catalogDir: z.string().default('./remediations'),
         ansiblePlaybookBinary: z.string().default('ansible-playbook'),
-        /** Lists the inventory's hosts at start: a host input must be exactly one of them. */
+        /** Lists the inventory's hosts at start and when its files change: a host input must be exactly one of them. */
         ansibleInventoryBinary: z.string().default('ansible-inventory'),
         /** Ansible inventory: a path, or an inline host list such as "web1,web2,". */
         inventory: z.string().default('./remediations/inventory.ini'),
+        /** How often the inventory's files are checked for changes (then listed again); 0: only at start. */
+        inventoryRefreshSeconds: z.coerce.number().nonnegative().default(30),
         timeoutSeconds: z.coerce.number().int().positive().default(600),
         /** Remediations running at once across all targets; one more waits, and its incident says why. */
         maxConcurrentRuns: z.coerce.number().int().positive().default(4),

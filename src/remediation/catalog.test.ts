@@ -252,3 +252,17 @@ describe('verification queries', () => {
     expect(catalogVerificationQuery(catalog.get('block-host')!, valid['block-host'])).toBeNull();
   });
 });
+
+describe('host inputs against an inventory that changes', () => {
+  it('are checked against the hosts as they are at each check, not as they were at load', () => {
+    let hosts: ReadonlySet<string> = new Set(['web1']);
+    const watched = loadCatalog(SHIPPED, { inventoryHosts: { current: () => hosts } });
+    const inputs = { service: 'nginx', host: 'web2' };
+    expect(watched.validateInputs('restart-service', inputs).join('\n')).toMatch(/^host: must name exactly one inventory host .*"web2" is not one of: web1$/);
+    hosts = new Set(['web1', 'web2']);
+    expect(watched.validateInputs('restart-service', inputs)).toEqual([]);
+    hosts = new Set(['web1']);
+    expect(watched.validateInputs('restart-service', inputs)).not.toEqual([]);
+  });
+});
+

@@ -9,6 +9,7 @@ import { TargetKindSchema, type TargetKind } from '../domain/decision.js';
 import { RiskSchema } from '../domain/proposal.js';
 import { describeSchemaErrors, formatInputProblem, messagesKeyword, misplacedMessages, quoteValue, type InputProblem } from './input-problems.js';
 import { isCanonicalAbsolutePath, pathProblems } from './path-inputs.js';
+import type { InventoryHosts } from './inventory-hosts.js';
 import { placeholdersOf } from './verification-query.js';
 
 /** Where a runbook input comes from: `labels.<name>`, `annotations.<name>`, or a literal `value:<text>`. */
@@ -103,8 +104,11 @@ export function targetsOf(entry: CatalogEntry, inputs: Record<string, unknown>):
 }
 
 export interface CatalogOptions {
-  /** The inventory's hosts (see loadInventoryHosts): a `host` target must be exactly one of them. */
-  inventoryHosts: readonly string[];
+  /**
+   * The inventory's hosts (loadInventoryHosts), or where to ask for them as they are now
+   * (watchInventoryHosts): a `host` target must be exactly one of them.
+   */
+  inventoryHosts: readonly string[] | InventoryHosts;
 }
 
 function hostProblems(entry: CatalogEntry, inputs: Record<string, unknown>, hosts: ReadonlySet<string>): InputProblem[] {
@@ -156,7 +160,9 @@ export function rollbackInputs(entry: CatalogEntry, inputs: Record<string, unkno
 }
 
 export function loadCatalog(directory: string, options: CatalogOptions): Catalog {
-  const hosts = new Set(options.inventoryHosts);
+  const given = options.inventoryHosts;
+  const fixedHosts: ReadonlySet<string> | null = Array.isArray(given) ? new Set(given) : null;
+  const currentHosts = () => fixedHosts ?? (given as InventoryHosts).current();
   const root = resolve(directory);
   if (!existsSync(root)) throw new CatalogError('catalog_missing', `remediation catalog directory ${root} does not exist`);
   // verbose: each error carries its schema, where the entry's own sentence for it is (input-problems.ts).
@@ -216,7 +222,7 @@ export function loadCatalog(directory: string, options: CatalogOptions): Catalog
     const schemaProblems = validate(inputs) ? [] : describeSchemaErrors(validate.errors ?? []);
     const entry = entries.get(id)!;
     const pathInputs = Object.entries(entry.targets).filter(([, kind]) => kind === 'path').map(([input]) => input);
-    return [...schemaProblems, ...hostProblems(entry, inputs, hosts), ...pathProblems({ pathInputs, roots: entry.pathRoots, inputs })];
+    return [...schemaProblems, ...hostProblems(entry, inputs, currentHosts()), ...pathProblems({ pathInputs, roots: entry.pathRoots, inputs })];
   };
   return {
     entries,
