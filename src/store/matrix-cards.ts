@@ -87,6 +87,15 @@ export function createMatrixCardStore(pool: Pool) {
       return claimed.rowCount === 1;
     },
 
+    /** When the oldest card of a still open request was made: no reaction or command for one is older. */
+    async oldestOpenCardAt(): Promise<Date | null> {
+      const found = await pool.query<{ at: Date | string | null }>(
+        `SELECT min(c.created_at) AS at FROM matrix_cards c JOIN approval_requests r ON r.id = c.request_id WHERE r.state = 'open'`,
+      );
+      const at = found.rows[0]?.at;
+      return at ? new Date(at) : null;
+    },
+
     /** Gives a claim back after handling failed, so the event can be handled again. */
     async release(eventId: string): Promise<void> {
       await pool.query('DELETE FROM matrix_inbox WHERE event_id = $1', [eventId]);

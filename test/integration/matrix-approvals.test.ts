@@ -187,6 +187,26 @@ describe('Matrix approvals against a real Synapse', () => {
     expect((await world.approvals.get(request.id))!.state).toBe('approved');
   });
 
+  it('after a restart, acts on what was said while Responder was down, in order, beyond the first sync', async () => {
+    const withdrawn = await world.openRequest(1);
+    const counted = await world.openRequest(1);
+    const withdrawnCard = await posted(withdrawn);
+    const countedCard = await posted(counted);
+    await world.settled();
+    await world.stopBot();
+    // A ✅ taken back, then a ✅ that stands, then more chatter than the first sync after a restart shows.
+    await world.alice.redact(world.roomId, await world.alice.react(world.roomId, withdrawnCard.eventId, '✅️'));
+    await world.bob.react(world.roomId, countedCard.eventId, '✅️');
+    for (let i = 0; i < 60; i += 1) await world.vera.say(world.roomId, `chatter ${i}`);
+    world.startBot();
+    await waitFor('the ✅ given while Responder was down to count', async () => (await world.approvals.get(counted.id))!.state === 'approved', 30_000);
+    expect(await decisions(counted)).toEqual(['bob:true:matrix']);
+    // Read in the order given, before the ✅ that stands: the redacted one left nothing to count.
+    expect((await world.approvals.get(withdrawn.id))!.state).toBe('open');
+    expect(await decisions(withdrawn)).toEqual([]);
+    await world.settled();
+  });
+
   it('delivers a card queued while the homeserver was down once it is back', async () => {
     await world.synapse.stop();
     const request = await world.openRequest(1);

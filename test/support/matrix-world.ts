@@ -62,6 +62,9 @@ export interface MatrixWorld {
   settled(eventId?: string): Promise<void>;
   card(request: ApprovalRequest): Promise<SeenCard | null>;
   restartBot(): Promise<void>;
+  /** Responder down: the room goes on without it until startBot(). */
+  stopBot(): Promise<void>;
+  startBot(): void;
   /** The next `count` decisions the bot submits throw, as they do while the database restarts. */
   failNextDecisions(count: number): void;
   close(): Promise<void>;
@@ -184,6 +187,12 @@ export async function startMatrixWorld(): Promise<MatrixWorld> {
     },
     failNextDecisions(count) {
       failingDecisions = count;
+    },
+    async stopBot() {
+      await bot.stop();
+    },
+    startBot() {
+      bot = startBot();
     },
     async restartBot() {
       await bot.stop();

@@ -14,7 +14,7 @@ function cards(found: MatrixCard | null, refused = false): MatrixCardStore {
   return { byRequest: async () => found, latestFor: async () => found, cardRefused: async () => refused, cardPosted: async () => {} } as unknown as MatrixCardStore;
 }
 function connection(send: MatrixConnection['send']): MatrixConnection {
-  return { userId: '@bot:x', send, join: async () => {}, start: async () => {}, stop: () => {} };
+  return { userId: '@bot:x', send, join: async () => {}, history: async () => [], start: async () => {}, stop: () => {} };
 }
 const sent: unknown[] = [];
 const ok = connection(async (roomId, type, content, txnId) => {

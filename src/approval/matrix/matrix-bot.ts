@@ -14,6 +14,11 @@ import { readIntent, requestIdPrefix, RoomEventSchema } from './matrix-inbound.j
 import { defuse } from './matrix-text.js';
 import { createWakeablePause } from '../../supervision/wakeable-pause.js';
 
+// How far back the room is read after a restart: from the oldest open card, less the homeserver's clock
+// possibly running behind the database's, and never more than this many events.
+const CATCH_UP_SKEW_MS = 5 * 60_000;
+const CATCH_UP_LIMIT = 2000;
+
 // Tries of one event, 0.5 + 1 + 2 + 4 s apart: a database restart, not an outage.
 const HANDLE_ATTEMPTS = 5;
 const HANDLE_RETRY_BASE_MS = 500;
@@ -209,6 +214,25 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
       .catch((error: unknown) => log.error({ err: error }, 'could not handle a Matrix event; the person has to react or type it again'));
   };
 
+  /**
+   * The first sync after a restart hands out only the newest events of the room. Reactions and commands
+   * given while Responder was down can only be about a request still open, so the room's history back to
+   * its oldest open card is read first and handled in order, before anything live: a ✅ and the redaction
+   * that took it back meanwhile are seen in the order they were given (a redacted ✅ has no content left).
+   * Events handled before are claimed already and change nothing.
+   */
+  async function catchUp(connected: MatrixConnection): Promise<void> {
+    try {
+      const since = await cards.oldestOpenCardAt();
+      if (!since) return;
+      const missed = await connected.history(settings.roomId, new Date(since.getTime() - CATCH_UP_SKEW_MS), CATCH_UP_LIMIT);
+      for (const event of missed) enqueue(event);
+      if (missed.length > 0) log.info({ events: missed.length, since: since.toISOString() }, 'reading the Matrix room history since the oldest open card');
+    } catch (error) {
+      log.warn({ err: error }, 'could not read the Matrix room history; a reaction given while Responder was down may have to be given again');
+    }
+  }
+
   const connecting = (async () => {
     const connect = deps.connect ?? connectMatrix;
     for (let attempt = 1; !stopped; attempt += 1) {
@@ -219,6 +243,7 @@ export function startMatrixBot(settings: MatrixBotSettings, deps: MatrixBotDeps)
           return;
         }
         connection = connected;
+        await catchUp(connected);
         await connected.start({
           onEvent: enqueue,
           onInvite: (roomId) => {

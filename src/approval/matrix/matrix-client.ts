@@ -9,6 +9,11 @@ export interface MatrixConnection {
   /** Sends one event; the same txnId again is the same event (the homeserver answers the first event's id). */
   send(roomId: string, type: string, content: Record<string, unknown>, txnId: string): Promise<string>;
   join(roomId: string): Promise<void>;
+  /**
+   * The room's events sent at or after `since`, oldest first; the newest `limit` when there are more.
+   * What the first sync after a restart does not hand out (it starts from the newest few events).
+   */
+  history(roomId: string, since: Date, limit: number): Promise<RawRoomEvent[]>;
   /** Follows the room timeline (history from the last sync first, then live events) and invites. */
   start(handlers: { onEvent(event: RawRoomEvent): void; onInvite(roomId: string): void }): Promise<void>;
   stop(): void;
@@ -23,6 +28,30 @@ export class MatrixRefusal extends Error {
   ) {
     super(message);
   }
+}
+
+const HISTORY_PAGE = 100;
+
+/** An event as the client-server API hands it out (in /messages, or inside the SDK's MatrixEvent). */
+interface HistoryEvent {
+  event_id?: string;
+  type?: string;
+  sender?: string;
+  room_id?: string;
+  origin_server_ts?: number;
+  content?: Record<string, unknown>;
+  redacts?: unknown;
+}
+
+function rawEvent(event: HistoryEvent): RawRoomEvent {
+  return {
+    event_id: event.event_id ?? '',
+    type: event.type ?? '',
+    sender: event.sender ?? '',
+    room_id: event.room_id ?? '',
+    content: event.content ?? {},
+    ...(typeof event.redacts === 'string' ? { redacts: event.redacts } : {}),
+  };
 }
 
 function sdkLogger(log: Logger) {
@@ -65,18 +94,34 @@ export async function connectMatrix(options: { homeserverUrl: string; accessToke
     async join(roomId) {
       await client.joinRoom(roomId);
     },
+    async history(roomId, since, limit) {
+      const found: RawRoomEvent[] = [];
+      let from: string | undefined;
+      // Newest first, a page at a time, until an event older than `since` or the limit.
+      for (let done = false; !done; ) {
+        const page = await client.http.authedRequest<{ chunk?: HistoryEvent[]; end?: string }>(Method.Get, `/rooms/${encodeURIComponent(roomId)}/messages`, {
+          dir: 'b',
+          limit: String(HISTORY_PAGE),
+          ...(from ? { from } : {}),
+        });
+        const chunk = page.chunk ?? [];
+        for (const event of chunk) {
+          if (typeof event.origin_server_ts !== 'number' || event.origin_server_ts < since.getTime() || found.length >= limit) {
+            done = true;
+            break;
+          }
+          found.push(rawEvent(event));
+        }
+        if (!page.end || chunk.length === 0) done = true;
+        from = page.end;
+      }
+      return found.reverse();
+    },
     async start(handlers) {
       client.on(RoomEvent.Timeline, (event: MatrixEvent, _room, toStartOfTimeline) => {
         if (toStartOfTimeline) return;
-        const raw = event.event;
-        handlers.onEvent({
-          event_id: event.getId() ?? '',
-          type: event.getType(),
-          sender: event.getSender() ?? '',
-          room_id: event.getRoomId() ?? '',
-          content: (raw.content ?? {}) as Record<string, unknown>,
-          ...(typeof raw.redacts === 'string' ? { redacts: raw.redacts } : {}),
-        });
+        // The SDK's getters: a synced event's own JSON may leave out room_id.
+        handlers.onEvent(rawEvent({ ...(event.event as HistoryEvent), event_id: event.getId(), type: event.getType(), sender: event.getSender(), room_id: event.getRoomId() }));
       });
       client.on(RoomMemberEvent.Membership, (_event, member) => {
         if (member.userId === userId && member.membership === 'invite') handlers.onInvite(member.roomId);
