@@ -89,8 +89,6 @@ export default {
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
       mainFields: ['module', 'main', 'types', 'typings'],
       extensions: ['.ts', '.tsx', '.d.ts', '.js', '.mjs', '.cjs', '.json'],
-      // ESM TypeScript imports name the emitted .js; the source may be .ts or .tsx.
-      extensionAlias: { '.js': ['.ts', '.tsx', '.js'] },
     },
     skipAnalysisNotInRules: false,
   },
