@@ -36,6 +36,8 @@ describe('the Kestra executor', () => {
     expect(sent.contentType).toMatch(/^multipart\/form-data; boundary=/);
     expect(sent.namespace).toBe('platform.remediation');
     expect(sent.inputs).toEqual({ namespace: 'shop', deployment: 'web/../admin?x=1', replicas: '3', labels: '["a","b"]' });
+    // Labels name the run (an input called "labels" stays a form field, never a query parameter).
+    expect(new URLSearchParams(sent.query).getAll('labels')).toEqual(['responder-run:i-execute', 'responder-dry-run:false']);
   });
 
   it('puts the tenant in the path when configured', async () => {

@@ -50,6 +50,17 @@ const FINAL_STATES: Record<string, { outcome: 'succeeded' } | { outcome: 'failed
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /** A form field per input: strings as they are, everything else as JSON (Kestra parses JSON, ARRAY and numeric inputs from text). */
+/**
+ * Kestra labels naming the Responder run, so an operator finds the execution of an incident in Kestra's UI
+ * (filter by label) and the other way round. Label values are kept to characters Kestra accepts anywhere.
+ */
+export function correlationLabels(runId: string, dryRun: boolean): string {
+  const query = new URLSearchParams();
+  query.append('labels', `responder-run:${runId.replaceAll(/[^A-Za-z0-9_.-]/g, '-')}`);
+  query.append('labels', `responder-dry-run:${dryRun}`);
+  return query.toString();
+}
+
 export function toFormData(inputs: JsonObject, extra: Record<string, string> = {}): FormData {
   const form = new FormData();
   for (const [name, value] of Object.entries(inputs)) form.append(name, typeof value === 'string' ? value : JSON.stringify(value));
@@ -130,7 +141,7 @@ export function createKestraExecutor(options: KestraExecutorOptions): Executor {
     }
     let execution: KestraExecution | null = null;
     try {
-      const start = await request('POST', `${api}/${encodeURIComponent(flow.namespace)}/${encodeURIComponent(flow.flowId)}`, toFormData(plan.inputs, extra));
+      const start = await request('POST', `${api}/${encodeURIComponent(flow.namespace)}/${encodeURIComponent(flow.flowId)}?${correlationLabels(plan.runId, dryRun)}`, toFormData(plan.inputs, extra));
       if (start.status < 200 || start.status > 299) {
         return { outcome: 'failed', failure: 'not-started', exitCode: null, output: `Kestra refused to start ${flow.namespace}.${flow.flowId}: HTTP ${start.status} ${start.text.slice(0, 500)}`, durationMs: elapsed() };
       }
