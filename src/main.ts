@@ -51,6 +51,7 @@ import { resolveTrustedExpression } from './verification/trusted-expression.js';
 import { APPROVAL_TOPIC, workflowIdFor, type ApprovalMessage } from './workflow/approval-message.js';
 import { send, startDurableRuntime, stopDurableRuntime, withIdleTransactionTimeout } from './workflow/durable-runtime.js';
 import { failWorkflowsOfOlderReleases } from './workflow/older-release-workflows.js';
+import { claimReplicaId, startReplicaWatch } from './workflow/replicas.js';
 import { registerIncidentWorkflow } from './workflow/respond-to-incident.js';
 
 export interface RunningResponder {
@@ -237,12 +238,17 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
       recordRun: (kind, state, failure) => metrics.recordRun(kind, state, failure),
       log,
     });
+    // Before DBOS recovers the workflows recorded under this id: a second live holder would run them twice.
+    await claimReplicaId(pool, config.replica);
     await startDurableRuntime({
       databaseUrl: config.database.url ? databaseUrl : withIdleTransactionTimeout(databaseUrl),
+      executorId: config.replica.id,
       logLevel: config.log.level === 'debug' || config.log.level === 'trace' ? 'info' : 'warn',
       workflowVersion: options.workflowVersion,
     });
     stops.push(() => stopDurableRuntime());
+    const replicaWatch = startReplicaWatch(pool, config.replica, log);
+    stops.push(() => replicaWatch.stop());
     const stranded = await failWorkflowsOfOlderReleases({ incidents, approvals, log });
     if (stranded.length > 0) log.warn({ incidents: stranded }, 'incidents an older release was handling are failed: this release cannot resume them');
 

@@ -385,6 +385,25 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Several Responders on one database (database.url): each needs its own id. */
+    replica: z
+      .object({
+        /** This replica's name among those sharing the database; its workflows are recorded under it. */
+        id: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-", at most 63, starting with a letter or digit')
+          .default('local'),
+        /** How often this replica says it is alive. */
+        heartbeatSeconds: z.coerce.number().positive().default(10),
+        /** A replica not heard from for this long is taken for gone: another resumes the incidents it was handling. */
+        deadAfterSeconds: z.coerce.number().positive().default(60),
+      })
+      .strict()
+      .refine((replica) => replica.deadAfterSeconds >= 3 * replica.heartbeatSeconds, {
+        message: 'deadAfterSeconds must be at least 3 × heartbeatSeconds, or a replica that is merely slow is taken for gone',
+        path: ['deadAfterSeconds'],
+      })
+      .default({}),
     intake: z
       .object({
         /** Shared key in the webhook path, /hooks/<source>/<key>. When absent, one is generated into dataDir. */

@@ -574,6 +574,21 @@ const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
       CREATE INDEX web_sessions_expires ON web_sessions (expires_at);
     `,
   },
+  {
+    id: 70,
+    name: 'replicas sharing one database say they are alive',
+    sql: `
+      -- One row per replica id: which process holds it and when it last said it was alive. A replica not
+      -- heard from for replica.deadAfterSeconds is taken for gone, and another resumes its workflows.
+      CREATE TABLE responder_replicas (
+        replica_id text PRIMARY KEY,
+        host text NOT NULL,
+        pid integer NOT NULL,
+        started_at timestamptz NOT NULL,
+        last_seen timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 // Several replicas may start at once; one migrates, the others wait on this lock.

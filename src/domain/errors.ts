@@ -93,7 +93,7 @@ export class ExecutionError extends ResponderError {
 
 /** The HTTP server could not listen where the config says (server.host, server.port). */
 export class ServerError extends ResponderError {
-  constructor(...[code, ...rest]: ErrorArgs<'port_in_use' | 'listen_failed'>) {
+  constructor(...[code, ...rest]: ErrorArgs<'port_in_use' | 'listen_failed' | 'replica_id_in_use'>) {
     super(code, ...rest);
     this.name = 'ServerError';
   }

@@ -92,6 +92,23 @@ export async function listPendingWorkflowsOfOtherVersions(): Promise<{ workflowI
     .map((workflow) => ({ workflowId: workflow.workflowID, version: workflow.applicationVersion! }));
 }
 
+/** Workflows a replica that is gone left running, split into those this release can go on with and the rest. */
+export async function listWorkflowsLeftBy(executorId: string): Promise<{ resumable: string[]; otherVersions: { workflowId: string; version: string }[] }> {
+  const pending = await DBOS.listWorkflows({ status: ['PENDING'], executorId, loadInput: false, loadOutput: false });
+  return {
+    resumable: pending.filter((workflow) => workflow.applicationVersion === runningVersion).map((workflow) => workflow.workflowID),
+    otherVersions: pending.filter((workflow) => workflow.applicationVersion !== runningVersion).map((workflow) => ({ workflowId: workflow.workflowID, version: workflow.applicationVersion ?? '(none)' })),
+  };
+}
+
+/**
+ * Hands workflows to DBOS's internal queue, from which a live replica of this version takes each once and
+ * goes on from its last finished step (the step that was interrupted runs again, as after a crash).
+ */
+export async function resumeWorkflowsElsewhere(workflowIds: string[]): Promise<void> {
+  if (workflowIds.length > 0) await DBOS.resumeWorkflows(workflowIds);
+}
+
 export function cancelDurableWorkflow(workflowId: string): Promise<void> {
   return DBOS.cancelWorkflow(workflowId);
 }
