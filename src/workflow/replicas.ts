@@ -54,7 +54,7 @@ async function goneReplicas(db: Pick<Pool, 'query'>, settings: ReplicaSettings):
  * Hands the workflows of replicas that are gone to the live ones, once, under a lock. A gone replica's row
  * stays until nothing of this version is left under its id, so one that comes back later finds its id free.
  */
-export async function sweepGoneReplicas(pool: Pool, settings: ReplicaSettings, log: Log): Promise<number> {
+export async function sweepGoneReplicas(pool: Pool, settings: ReplicaSettings, log: Log, warned = new Set<string>()): Promise<number> {
   return withTransaction(pool, async (client) => {
     const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [SWEEP_LOCK]);
     if (!locked.rows[0]?.locked) return 0;
@@ -65,7 +65,10 @@ export async function sweepGoneReplicas(pool: Pool, settings: ReplicaSettings, l
       handedOver += left.resumable.length;
       if (left.resumable.length > 0) log.info({ replica: gone.id, host: gone.host, lastSeen: gone.lastSeen, workflows: left.resumable }, 'a replica is gone; its incidents go on here or on another live replica');
       if (left.otherVersions.length > 0) {
-        log.warn({ replica: gone.id, workflows: left.otherVersions }, 'a gone replica left workflows of another release; a live replica of that release resumes them, or they fail when one of it starts again');
+        // Said once per gone replica and process: the sweep comes round every few seconds.
+        if (warned.has(gone.id)) continue;
+        warned.add(gone.id);
+        log.warn({ replica: gone.id, workflows: left.otherVersions }, 'a gone replica left workflows of another release: a live replica of that release resumes them, and if the gone one comes back on this release it fails them visibly');
       } else {
         await client.query('DELETE FROM responder_replicas WHERE replica_id = $1 AND last_seen < now() - make_interval(secs => $2)', [gone.id, settings.deadAfterSeconds]);
       }
@@ -108,7 +111,8 @@ export function startReplicaWatch(pool: Pool, settings: ReplicaSettings, log: Lo
     }
   };
   const heartbeat = loop(settings.heartbeatSeconds * 1000, beat, 'could not record that this replica is alive; will retry');
-  const sweeping = loop((settings.deadAfterSeconds * 1000) / 3, () => sweepGoneReplicas(pool, settings, log), 'could not look for gone replicas; will retry');
+  const warned = new Set<string>();
+  const sweeping = loop((settings.deadAfterSeconds * 1000) / 3, () => sweepGoneReplicas(pool, settings, log, warned), 'could not look for gone replicas; will retry');
   return {
     async stop() {
       stopped = true;
