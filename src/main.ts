@@ -32,6 +32,7 @@ import { createOutboxStore } from './store/outbox.js';
 import { matrixNoticeSubscriber } from './approval/matrix/matrix-notice-subscriber.js';
 import { startNotifications } from './notify/start-notifications.js';
 import { createChangeFeed } from './http/change-feed.js';
+import { createAuthFailureLimiter } from './http/auth-failure-limiter.js';
 import { createIdentityResolver } from './http/identity.js';
 import { ensurePortFree, listen } from './http/listen.js';
 import { createWebSessions } from './http/web-sessions.js';
@@ -287,7 +288,16 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
       notifyClosed: (id) => sendApproval(id, { kind: 'closed' }),
       onWorkflowStartError: (id, error) => log.error({ err: error, incident: id }, 'workflow start failed; the sweep will retry'),
     };
+    const authFailures =
+      config.auth.failedAttemptsPerMinute > 0
+        ? createAuthFailureLimiter({
+            perMinute: config.auth.failedAttemptsPerMinute,
+            exempt: (peer) => access.identities.isTrustedProxy(peer),
+            onBlocked: (peer) => log.warn({ peer }, 'too many failed credentials from one address; it is refused for the rest of the minute'),
+          })
+        : undefined;
     const app = createApp({
+      authFailures,
       intake: intakeDeps,
       incidents: {
         incidents: { list: incidents.list, getRecord: records.get },
@@ -310,6 +320,7 @@ export async function startResponder(config: Config, options: { log?: Logger; wo
         changes,
         decide: (submission) => submitDecision(decisionDeps, submission),
         cancelRun: (incidentId, actor, reason) => runs.requestCancel(incidentId, actor, reason),
+        authFailures,
         secureCookies: (config.server.publicUrl ?? '').startsWith('https://'),
         bodyLimitBytes: config.server.apiBodyLimitBytes,
       },

@@ -456,6 +456,8 @@ export const ConfigSchema = z
           .default({}),
         /** Decisions one identity may submit per minute, on every channel together. */
         decisionsPerMinute: z.coerce.number().int().positive().default(20),
+        /** Refused tokens (bearer or sign-in form) one client address may present per minute before it is refused for the rest of it; 0: no limit. */
+        failedAttemptsPerMinute: z.coerce.number().int().nonnegative().default(30),
         /** How long a web sign-in lasts; sessions are kept in the database, so a restart does not end them. */
         sessionHours: z.coerce.number().positive().max(24 * 90).default(12),
       })

@@ -13,6 +13,7 @@ import { submitDecision, type DecisionOutcome, type DecisionSubmission } from '.
 import { loadCatalog } from '../remediation/catalog.js';
 import type { ApprovalRequest } from '../domain/approval.js';
 import { createApp } from './app.js';
+import { createAuthFailureLimiter } from './auth-failure-limiter.js';
 import { createIdentityResolver } from './identity.js';
 import { createMetrics } from './metrics.js';
 
@@ -53,7 +54,9 @@ function incident(state: IncidentState, overrides: Partial<Incident> = {}): Inci
 }
 
 /** The app with every collaborator in memory: what a request sees, with no database behind it. */
-function harness(options: { failIntake?: Error; hmac?: boolean; anonymousRead?: boolean; decision?: DecisionOutcome; decide?: (submission: DecisionSubmission) => Promise<DecisionOutcome>; unknownRun?: string } = {}) {
+function harness(
+  options: { failIntake?: Error; hmac?: boolean; anonymousRead?: boolean; decision?: DecisionOutcome; decide?: (submission: DecisionSubmission) => Promise<DecisionOutcome>; unknownRun?: string; failedAttemptsPerMinute?: number } = {},
+) {
   const incidents = new Map<string, Incident>();
   const acknowledged: { incidentId: string; actor: string; reason: string }[] = [];
   const deliveries: RoutedNotification[] = [];
@@ -106,6 +109,7 @@ function harness(options: { failIntake?: Error; hmac?: boolean; anonymousRead?: 
       },
     },
     metrics: createMetrics(async () => ({})),
+    ...(options.failedAttemptsPerMinute ? { authFailures: createAuthFailureLimiter({ perMinute: options.failedAttemptsPerMinute }) } : {}),
     log: pino({ level: 'silent' }),
     ready: async () => ({ database: { ok: true }, policy: { ok: false, detail: 'opa is not answering' } }),
   });
@@ -426,3 +430,28 @@ describe('acknowledging a run that ended unknown', () => {
     expect(await problemOf(await acknowledge(h, randomUUID(), { reason: 'x' }))).toMatchObject({ status: 404, code: 'not-found' });
   });
 });
+
+describe('refused tokens from one address', () => {
+  it('past auth.failedAttemptsPerMinute, the address is refused even with a good token; webhooks and health still answer', async () => {
+    const { app } = harness({ failedAttemptsPerMinute: 3 });
+    for (let guess = 0; guess < 3; guess += 1) expect((await app.request('/api/v1/incidents', { headers: auth(`guessed-token-${guess}-xxxxxxx`) })).status).toBe(401);
+    const refused = await app.request('/api/v1/incidents', { headers: auth() });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(await problemOf(refused)).toMatchObject({ code: 'too-many-failed-attempts', detail: expect.stringMatching(/^try again in \d+ s$/) });
+    expect((await post(app, `/api/v1/incidents/${randomUUID()}/resume`, '{"approved":true,"reason":"x"}', { ...json, ...auth() })).status).toBe(429);
+    // Alerts keep coming in: the intake key is not a credential this limit counts or refuses.
+    expect((await post(app, `/hooks/alertmanager/${KEY}`, alertmanagerBody)).status).toBe(202);
+    expect((await app.request('/healthz')).status).toBe(200);
+  });
+
+  it('counts only tokens that were presented and refused: asking without one, or with a good one, is not a guess', async () => {
+    const { app } = harness({ failedAttemptsPerMinute: 2 });
+    for (let i = 0; i < 5; i += 1) expect((await app.request('/api/v1/incidents')).status).toBe(401);
+    for (let i = 0; i < 5; i += 1) expect((await app.request('/api/v1/incidents', { headers: auth() })).status).toBe(200);
+    expect((await app.request('/api/v1/incidents', { headers: auth('one-wrong-guess-xxxxxxxxx') })).status).toBe(401);
+    expect((await app.request('/api/v1/incidents', { headers: auth() })).status).toBe(200);
+  });
+});
+

@@ -7,12 +7,14 @@ import { highestRole, type Identity, type Role } from '../domain/identity.js';
 export interface IdentityResolver {
   /** Who sent this request, or null when nobody we trust is named. */
   resolve(c: Context): Identity | null;
+  /** Whether an address is a trusted forward-auth proxy (it speaks for many people). */
+  isTrustedProxy(peer: string): boolean;
 }
 
 type ForwardAuth = Config['auth']['forwardAuth'];
 
 /** The peer's address as the socket reports it; absent when the app is called without a socket (tests). */
-function peerAddress(c: Context): string | null {
+export function peerAddress(c: Context): string | null {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
   const address = incoming?.socket?.remoteAddress;
   if (!address) return null;
@@ -66,6 +68,7 @@ export function createIdentityResolver(options: { tokens: readonly ApiToken[]; f
   }
 
   return {
+    isTrustedProxy: (peer) => forwardAuthOn && isIP(peer) !== 0 && proxies.check(peer, isIP(peer) === 6 ? 'ipv6' : 'ipv4'),
     resolve(c) {
       // A request that presents a token is judged by the token alone: a bad token is not rescued by headers.
       const header = c.req.header('authorization');

@@ -13,8 +13,10 @@ import type { DecisionOutcome, DecisionSubmission } from '../approval/submit-dec
 import { hasRole, type Identity } from '../domain/identity.js';
 import { IncidentStateSchema, type IncidentState } from '../domain/incident.js';
 import type { IncidentRecord, IncidentSummary } from '../domain/incident-record.js';
+import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import type { AccessPolicy } from './authorize.js';
 import type { ChangeFeed } from './change-feed.js';
+import { peerAddress } from './identity.js';
 import { readLimited } from './read-body.js';
 import { SESSION_COOKIE, SIGN_IN_COOKIE, type WebSessions } from './web-sessions.js';
 
@@ -32,6 +34,8 @@ export interface WebRouteDeps {
   decide(submission: DecisionSubmission): Promise<DecisionOutcome>;
   /** Asks the incident's waiting or running remediation to stop; null when it has none (see incident-routes.ts). */
   cancelRun?(incidentId: string, actor: string, reason: string): Promise<{ runId: string; state: string } | null>;
+  /** Counts a wrong token in the sign-in form like a refused bearer token (see app.ts). */
+  authFailures?: AuthFailureLimiter;
   /** Cookies get Secure when the public URL is https. */
   secureCookies: boolean;
   bodyLimitBytes: number;
@@ -190,6 +194,7 @@ export function webRoutes(deps: WebRouteDeps): Hono {
     if (!deps.sessions.sameToken(form.csrf, getCookie(c, SIGN_IN_COOKIE))) return textPage(c, 403, 'the sign-in form expired; reload it and try again');
     const session = form.token ? await deps.sessions.signIn(form.token) : null;
     if (!session) {
+      if (form.token) deps.authFailures?.failed(peerAddress(c) ?? '(no socket)');
       const csrf = deps.sessions.signInCsrf();
       setCookie(c, SIGN_IN_COOKIE, csrf, { ...cookieOptions, maxAge: 600 });
       return html(c, <SignInPage next={next} csrf={csrf} error="That token is not configured in auth.tokens." />, 403);
