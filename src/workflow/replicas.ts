@@ -25,12 +25,12 @@ interface Log {
  * heard from within deadAfterSeconds: two replicas under one id would each resume the other's workflows at
  * start and run them twice. The same host may take it at once (a restart of the same replica).
  */
-export async function claimReplicaId(pool: Pool, settings: ReplicaSettings, process: { host: string; pid: number } = { host: hostname(), pid: globalThis.process.pid }): Promise<void> {
+export async function claimReplicaId(pool: Pool, settings: ReplicaSettings, self: { host: string; pid: number } = { host: hostname(), pid: process.pid }): Promise<void> {
   const claimed = await pool.query(
     `INSERT INTO responder_replicas (replica_id, host, pid, started_at, last_seen) VALUES ($1, $2, $3, now(), now())
      ON CONFLICT (replica_id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, started_at = now(), last_seen = now()
      WHERE responder_replicas.host = EXCLUDED.host OR responder_replicas.last_seen < now() - make_interval(secs => $4)`,
-    [settings.id, process.host, process.pid, settings.deadAfterSeconds],
+    [settings.id, self.host, self.pid, settings.deadAfterSeconds],
   );
   if (claimed.rowCount === 1) return;
   const holder = (await pool.query<{ host: string; pid: number; ago: number }>(`SELECT host, pid, extract(epoch FROM now() - last_seen)::float8 AS ago FROM responder_replicas WHERE replica_id = $1`, [settings.id])).rows[0];
