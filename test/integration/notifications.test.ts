@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import pino from 'pino';
@@ -13,10 +12,10 @@ import { freePort } from '../../src/eval/free-port.js';
 import type { NoticeKind } from '../../src/notify/incident-notice.js';
 import { startNotifications, type Notifications, type NotifySettings } from '../../src/notify/start-notifications.js';
 import { createIncidentStore } from '../../src/store/incidents.js';
-import { createNotificationStore } from '../../src/store/notifications.js';
 import { createOutboxStore } from '../../src/store/outbox.js';
 import { waitFor } from '../support/matrix-world.js';
 import { makeDataDir } from '../support/responder-harness.js';
+import { storeFiringIncident } from '../support/stored-incident.js';
 import { stubHttpServers } from '../support/stub-http-server.js';
 
 interface Received {
@@ -86,37 +85,13 @@ describe('notifications: Slack-compatible webhooks and ntfy, through the outbox'
   }
 
   async function incident(name = 'DiskFull', path: IncidentState[] = ['investigating']): Promise<string> {
-    const fingerprint = randomUUID();
-    const [opened] = await createNotificationStore(pool).record({
-      source: 'alertmanager',
-      receiver: 'notify-test',
-      groupKey: fingerprint,
-      truncatedAlerts: 0,
-      alerts: [
-        {
-          source: 'alertmanager',
-          fingerprint,
-          status: 'firing',
-          name,
-          severity: 'critical',
-          instance: 'web1',
-          labels: { alertname: name },
-          annotations: {},
-          startsAt: new Date().toISOString(),
-          endsAt: null,
-          generatorURL: null,
-          expression: null,
-          values: null,
-          route: null,
-        },
-      ],
-    });
+    const id = await storeFiringIncident(pool, { name, severity: 'critical', receiver: 'notify-test' });
     let from: IncidentState = 'received';
     for (const to of path) {
-      await incidents().transition(opened!.id, { from: [from], to, actor: 'notify-test', reason: to === 'resolved' ? 'the alert condition cleared after the remediation' : undefined });
+      await incidents().transition(id, { from: [from], to, actor: 'notify-test', reason: to === 'resolved' ? 'the alert condition cleared after the remediation' : undefined });
       from = to;
     }
-    return opened!.id;
+    return id;
   }
 
   it('tells a webhook and an ntfy topic about a started incident and its result, each once, with a link', async () => {

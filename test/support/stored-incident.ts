@@ -8,7 +8,7 @@ import { createNotificationStore } from '../../src/store/notifications.js';
  */
 export async function storeFiringIncident(
   pool: Pool,
-  alert: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string>; receiver?: string } = {},
+  alert: { name?: string; severity?: string; labels?: Record<string, string>; annotations?: Record<string, string>; receiver?: string } = {},
 ): Promise<string> {
   const fingerprint = randomUUID();
   const name = alert.name ?? 'NginxDown';
@@ -23,7 +23,7 @@ export async function storeFiringIncident(
         fingerprint,
         status: 'firing',
         name,
-        severity: 'warning',
+        severity: alert.severity ?? 'warning',
         instance: 'web1',
         labels: { alertname: name, ...alert.labels },
         annotations: alert.annotations ?? {},
