@@ -33,7 +33,7 @@ export function createApp(deps: AppDeps): Hono {
       const wait = limiter.blockedFor(peer);
       if (wait > 0) {
         c.header('Retry-After', String(wait));
-        return problem(c, { status: 429, code: 'too-many-failed-attempts', title: 'Too many failed sign-ins from this address', detail: `try again in ${wait} s` });
+        return problem(c, { status: 429, code: 'too-many-failed-attempts', title: 'Too many refused tokens from this address', detail: `try again in ${wait} s` });
       }
       await next();
       // A token that was presented and refused is a guess; a request with none is not.
